@@ -1,0 +1,85 @@
+# tlsmux — one port, TLS or plain.
+VERSION     = 0.1.0
+CC         ?= cc
+PREFIX     ?= /usr/local
+SBINDIR     = $(PREFIX)/sbin
+LIBEXECDIR  = $(PREFIX)/libexec/tlsmux
+MANDIR      = $(PREFIX)/share/man
+DESTDIR    ?=
+PKG_CONFIG ?= pkg-config
+
+CFLAGS     ?= -O2 -g
+WARNINGS    = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+              -Wmissing-prototypes -Wvla -Wno-unused-parameter
+HARDENING   = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+LDHARDENING = -pie -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
+# make SANITIZE=1: AddressSanitizer and UndefinedBehaviorSanitizer.
+SANITIZE   ?=
+SANFLAGS_1  = -fsanitize=address,undefined -fno-omit-frame-pointer
+SANFLAGS    = $(if $(SANITIZE),$(SANFLAGS_1))
+
+ALL_CPPFLAGS = -D_GNU_SOURCE -DTLSMUX_VERSION='"$(VERSION)"' \
+               -DTLSMUX_LIBEXECDIR='"$(LIBEXECDIR)"' $(CPPFLAGS)
+ALL_CFLAGS   = -std=c11 $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS)
+ALL_LDFLAGS  = $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
+GNUTLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags gnutls)
+GNUTLS_LIBS   = $(shell $(PKG_CONFIG) --libs gnutls)
+
+# The peeker and plain pump: no GnuTLS, so plain connections start fast.
+CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
+           src/backend.o src/pump.o
+TLS_OBJ  = src/tls.o src/check.o
+UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options
+
+all: tlsmux tlsmux-tls
+
+tlsmux: src/tlsmux.o $(CORE_OBJ)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ src/tlsmux.o $(CORE_OBJ)
+
+tlsmux-tls: src/tlsmux-tls.o $(CORE_OBJ) $(TLS_OBJ)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ src/tlsmux-tls.o $(CORE_OBJ) \
+	    $(TLS_OBJ) $(GNUTLS_LIBS)
+
+src/tls.o src/check.o src/tlsmux-tls.o: src/tls.h
+src/tls.o src/check.o src/tlsmux-tls.o: ALL_CPPFLAGS += $(GNUTLS_CFLAGS)
+
+$(CORE_OBJ) src/tlsmux.o src/tlsmux-tls.o $(TLS_OBJ): src/*.h Makefile
+
+.c.o:
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+tests/unit/test_sniff: tests/unit/test_sniff.c src/sniff.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/sniff.o
+tests/unit/test_addr: tests/unit/test_addr.c src/addr.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/addr.o
+tests/unit/test_options: tests/unit/test_options.c src/options.o src/addr.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    src/options.o src/addr.o
+
+# Installs what the tests need (Debian), builds, runs unit and bats tests.
+check:
+	tests/deps.sh
+	$(MAKE) all $(UNIT_TESTS)
+	tests/run
+
+# Self-signed certificate, a plain backend and tlsmux on a local port;
+# a TLS client and a plain client talk through the same port.
+demo:
+	contrib/demo.sh deps
+	$(MAKE) all
+	contrib/demo.sh run
+
+install: all
+	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 755 tlsmux $(DESTDIR)$(SBINDIR)/tlsmux
+	install -m 755 tlsmux-tls $(DESTDIR)$(LIBEXECDIR)/tlsmux-tls
+	install -m 644 man/tlsmux.8 $(DESTDIR)$(MANDIR)/man8/tlsmux.8
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tlsmux $(DESTDIR)$(LIBEXECDIR)/tlsmux-tls \
+	    $(DESTDIR)$(MANDIR)/man8/tlsmux.8
+
+clean:
+	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS)
+
+.PHONY: all check demo install uninstall clean

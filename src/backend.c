@@ -1,0 +1,162 @@
+/*
+ * backend: failover connect.  Numeric addresses skip the resolver (and
+ * the NSS modules it loads); names go through getaddrinfo().
+ */
+#include "backend.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+
+/* One attempt; returns the socket or -1 with errno. */
+static int backend_try(const struct sockaddr *sa, socklen_t len, long deadline)
+{
+	int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, sa, len) < 0 && errno != EINPROGRESS) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLOUT};
+		int rc = poll(&p, 1, clock_remaining_ms(deadline));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		int err = 0;
+		socklen_t err_len = sizeof err;
+		if (rc < 0)
+			err = errno;
+		else if (rc == 0)
+			err = ETIMEDOUT;
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &err_len) < 0)
+			err = errno;
+		if (err != 0) {
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		break;
+	}
+	if (sa->sa_family != AF_UNIX) {
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+	return fd;
+}
+
+static int backend_try_inet(const struct addr *a, long deadline,
+			    const char **why)
+{
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} sa;
+	unsigned port = (unsigned)strtoul(a->port, NULL, 10);
+
+	memset(&sa, 0, sizeof sa);
+	if (inet_pton(AF_INET, a->host, &sa.v4.sin_addr) == 1) {
+		sa.v4.sin_family = AF_INET;
+		sa.v4.sin_port = htons((uint16_t)port);
+		int fd = backend_try((struct sockaddr *)&sa.v4, sizeof sa.v4,
+				     deadline);
+		*why = fd < 0 ? log_strerror(errno) : NULL;
+		return fd;
+	}
+	if (inet_pton(AF_INET6, a->host, &sa.v6.sin6_addr) == 1) {
+		sa.v6.sin6_family = AF_INET6;
+		sa.v6.sin6_port = htons((uint16_t)port);
+		int fd = backend_try((struct sockaddr *)&sa.v6, sizeof sa.v6,
+				     deadline);
+		*why = fd < 0 ? log_strerror(errno) : NULL;
+		return fd;
+	}
+
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICSERV}, *list;
+	int rc = getaddrinfo(a->host, a->port, &hints, &list);
+	if (rc != 0) {
+		*why = rc == EAI_SYSTEM ? log_strerror(errno) : gai_strerror(rc);
+		return -1;
+	}
+	int fd = -1, err = EHOSTUNREACH;
+	for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
+		if (clock_remaining_ms(deadline) == 0) {
+			err = ETIMEDOUT;
+			break;
+		}
+		fd = backend_try(ai->ai_addr, ai->ai_addrlen, deadline);
+		if (fd < 0)
+			err = errno;
+	}
+	freeaddrinfo(list);
+	*why = fd < 0 ? log_strerror(err) : NULL;
+	return fd;
+}
+
+static int backend_try_unix(const struct addr *a, long deadline,
+			    const char **why)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	socklen_t len;
+	size_t path_len = strlen(a->path);
+
+	if (a->kind == ADDR_ABSTRACT) {
+		memcpy(sun.sun_path + 1, a->path, path_len);
+		len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
+				  path_len);
+	} else {
+		memcpy(sun.sun_path, a->path, path_len);
+		len = (socklen_t)sizeof sun;
+	}
+	int fd = backend_try((struct sockaddr *)&sun, len, deadline);
+	*why = fd < 0 ? log_strerror(errno) : NULL;
+	return fd;
+}
+
+int backend_connect(const struct options *o, const struct addr **used,
+		    char *err, size_t err_size)
+{
+	size_t off = 0;
+
+	err[0] = '\0';
+	for (size_t i = 0; i < o->backend_count; i++) {
+		const struct addr *a = &o->backends[i];
+		long deadline = clock_now_ms() + o->connect_timeout_ms;
+		const char *why;
+		int fd = a->kind == ADDR_INET ? backend_try_inet(a, deadline, &why)
+					      : backend_try_unix(a, deadline, &why);
+		if (fd >= 0) {
+			*used = a;
+			if (off > 0)
+				log_error("backend failover: %s; using %s", err,
+					  a->text);
+			return fd;
+		}
+		int n = snprintf(err + off, err_size - off, "%s%s: %s",
+				 off > 0 ? "; " : "", a->text, why);
+		if (n > 0 && (size_t)n < err_size - off)
+			off += (size_t)n;
+	}
+	if (o->backend_count == 0)
+		snprintf(err, err_size, "no --backend given");
+	*used = NULL;
+	return -1;
+}

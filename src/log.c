@@ -1,0 +1,247 @@
+/*
+ * log: where lines go, decided once.  Under xinetd fd 2 can be the
+ * client's own socket, so a socket on fd 2 is never written to unless it
+ * is the journal's stream (JOURNAL_STREAM names it); syslog takes over.
+ */
+#include "log.h"
+
+#include <sysexits.h>
+
+#include "pump.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+
+enum sink { SINK_STDERR, SINK_SYSLOG, SINK_JOURNAL };
+
+static enum sink log_sink = SINK_STDERR;
+
+static int stderr_is_journal(const struct stat *st)
+{
+	const char *stream = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+
+	if (stream == NULL || sscanf(stream, "%llu:%llu", &dev, &ino) != 2)
+		return 0;
+	return st->st_dev == dev && st->st_ino == ino;
+}
+
+/* fd 2 shares its open file with the connection on fd 0 or fd 1. */
+static int stderr_is_client(const struct stat *err)
+{
+	struct stat st;
+
+	for (int fd = 0; fd <= 1; fd++)
+		if (fstat(fd, &st) == 0 && st.st_dev == err->st_dev &&
+		    st.st_ino == err->st_ino)
+			return 1;
+	return 0;
+}
+
+void log_init(enum log_target target)
+{
+	struct stat st;
+	int have_stderr = fstat(2, &st) == 0;
+	int journal = have_stderr && S_ISSOCK(st.st_mode) &&
+		      stderr_is_journal(&st);
+
+	switch (target) {
+	case LOG_TO_SYSLOG:
+		log_sink = SINK_SYSLOG;
+		break;
+	case LOG_TO_JOURNAL:
+		log_sink = SINK_JOURNAL;
+		break;
+	case LOG_TO_STDERR:
+		log_sink = have_stderr && !stderr_is_client(&st) ? SINK_STDERR
+								  : SINK_SYSLOG;
+		break;
+	case LOG_TO_AUTO:
+		if (journal)
+			log_sink = SINK_JOURNAL;
+		else if (!have_stderr || S_ISSOCK(st.st_mode))
+			log_sink = SINK_SYSLOG;
+		else
+			log_sink = SINK_STDERR;
+		break;
+	}
+	if (log_sink == SINK_SYSLOG)
+		openlog("tlsmux", LOG_PID, LOG_DAEMON);
+}
+
+/* Peer-controlled text (SNI) must not forge lines or fields. */
+static void log_sanitize(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
+static int journal_send(int priority, const char *message,
+			const char *const *fields, size_t field_count)
+{
+	static int fd = -1;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX,
+				 .sun_path = JOURNAL_SOCKET};
+	char head[64];
+	struct iovec iov[64];
+	size_t n = 0;
+
+	if (fd < 0)
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	snprintf(head, sizeof head, "PRIORITY=%d\nSYSLOG_IDENTIFIER=tlsmux\n",
+		 priority);
+	iov[n++] = (struct iovec){head, strlen(head)};
+	iov[n++] = (struct iovec){"MESSAGE=", 8};
+	iov[n++] = (struct iovec){(void *)message, strlen(message)};
+	iov[n++] = (struct iovec){"\n", 1};
+	for (size_t i = 0; i < field_count && n + 2 <= 64; i++) {
+		iov[n++] = (struct iovec){(void *)fields[i], strlen(fields[i])};
+		iov[n++] = (struct iovec){"\n", 1};
+	}
+	struct msghdr mh = {.msg_name = &sa, .msg_namelen = sizeof sa,
+			    .msg_iov = iov, .msg_iovlen = n};
+	return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+static void log_emit(int priority, const char *message,
+		     const char *const *fields, size_t field_count)
+{
+	switch (log_sink) {
+	case SINK_JOURNAL:
+		if (journal_send(priority, message, fields, field_count) == 0)
+			return;
+		break;	/* journald away: fall back to stderr */
+	case SINK_SYSLOG:
+		syslog(priority, "%s", message);
+		return;
+	case SINK_STDERR:
+		break;
+	}
+	dprintf(2, "tlsmux[%ld]: %s\n", (long)getpid(), message);
+}
+
+static void log_vemit(int priority, const char *fmt, va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	for (char *p = line; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	log_emit(priority, line, NULL, 0);
+}
+
+void log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vemit(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+static const char *or_dash(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : "-";
+}
+
+void log_summary(const struct log_summary *s)
+{
+	char sni[256], line[1024];
+
+	snprintf(sni, sizeof sni, "%s", or_dash(s->sni));
+	log_sanitize(sni);
+	snprintf(line, sizeof line,
+		 "conn client=%s path=%s backend=%s version=%s cipher=%s sni=%s"
+		 " in=%llu out=%llu duration=%ld.%03lds closed=%s client_eof=%s"
+		 " phase=%s exit=%d",
+		 or_dash(s->client), or_dash(s->path), or_dash(s->backend),
+		 or_dash(s->version), or_dash(s->cipher), sni,
+		 (unsigned long long)s->bytes_in,
+		 (unsigned long long)s->bytes_out, s->duration_ms / 1000,
+		 s->duration_ms % 1000, or_dash(s->closed),
+		 or_dash(s->client_eof), or_dash(s->phase), s->exit_code);
+
+	if (log_sink != SINK_JOURNAL) {
+		log_emit(LOG_INFO, line, NULL, 0);
+		return;
+	}
+	char f[12][300];
+	snprintf(f[0], sizeof f[0], "TLSMUX_CLIENT=%s", or_dash(s->client));
+	snprintf(f[1], sizeof f[1], "TLSMUX_PATH=%s", or_dash(s->path));
+	snprintf(f[2], sizeof f[2], "TLSMUX_BACKEND=%s", or_dash(s->backend));
+	snprintf(f[3], sizeof f[3], "TLSMUX_TLS_VERSION=%s", or_dash(s->version));
+	snprintf(f[4], sizeof f[4], "TLSMUX_CIPHER=%s", or_dash(s->cipher));
+	snprintf(f[5], sizeof f[5], "TLSMUX_SNI=%s", sni);
+	snprintf(f[6], sizeof f[6], "TLSMUX_BYTES_IN=%llu",
+		 (unsigned long long)s->bytes_in);
+	snprintf(f[7], sizeof f[7], "TLSMUX_BYTES_OUT=%llu",
+		 (unsigned long long)s->bytes_out);
+	snprintf(f[8], sizeof f[8], "TLSMUX_DURATION=%ld.%03ld",
+		 s->duration_ms / 1000, s->duration_ms % 1000);
+	snprintf(f[9], sizeof f[9], "TLSMUX_CLOSED=%s", or_dash(s->closed));
+	snprintf(f[10], sizeof f[10], "TLSMUX_PHASE=%s", or_dash(s->phase));
+	snprintf(f[11], sizeof f[11], "TLSMUX_EXIT=%d", s->exit_code);
+	const char *fields[12];
+	for (int i = 0; i < 12; i++)
+		fields[i] = f[i];
+	log_emit(LOG_INFO, line, fields, 12);
+}
+
+const char *log_strerror(int err)
+{
+	static char text[128];
+
+	snprintf(text, sizeof text, "%s", strerror(err));
+	if (text[0] >= 'A' && text[0] <= 'Z' && !(text[1] >= 'A' && text[1] <= 'Z'))
+		text[0] = (char)(text[0] - 'A' + 'a');
+	return text;
+}
+
+int log_pump_result(const struct pump_result *r, long idle_ms,
+		    struct log_summary *s)
+{
+	s->bytes_in = r->bytes_in;
+	s->bytes_out = r->bytes_out;
+	switch (r->reason) {
+	case PUMP_DONE:
+		s->closed = r->first_eof;
+		s->phase = "done";
+		return 0;
+	case PUMP_IDLE_TIMEOUT:
+		log_error("idle for %ld.%03lds: closing", idle_ms / 1000,
+			  idle_ms % 1000);
+		s->closed = "tlsmux";
+		s->phase = "pump";
+		return EX_TEMPFAIL;
+	case PUMP_ERROR:
+		break;
+	}
+	log_error("%s: %s", r->error_side,
+		  r->error_text ? r->error_text : log_strerror(r->error_errno));
+	s->closed = r->error_side;
+	s->phase = "pump";
+	return EX_IOERR;
+}

@@ -1,0 +1,43 @@
+/* log: error lines and the one summary line per connection; never to the client. */
+#ifndef TLSMUX_LOG_H
+#define TLSMUX_LOG_H
+
+#include <stdint.h>
+
+#include "options.h"
+
+void log_init(enum log_target target);
+void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct log_summary {
+	const char *client;
+	const char *path;	/* tls, plain, sslv2, none */
+	const char *backend;
+	const char *version;
+	const char *cipher;
+	const char *sni;
+	const char *closed;	/* client, backend, tlsmux */
+	const char *client_eof;	/* close_notify, fin (TLS only) */
+	const char *phase;	/* detect, handshake, connect, pump, done */
+	uint64_t bytes_in;	/* client -> backend */
+	uint64_t bytes_out;	/* backend -> client */
+	long duration_ms;
+	int exit_code;
+};
+
+void log_summary(const struct log_summary *s);
+
+struct pump_result;
+
+/*
+ * Log why a relay ended (an error line when it was not a clean end), fill
+ * the summary's closed/phase/byte fields, and return the exit code.
+ */
+int log_pump_result(const struct pump_result *r, long idle_ms,
+		    struct log_summary *s);
+
+/* strerror() in lower case, as our messages are written. */
+const char *log_strerror(int err);
+
+#endif

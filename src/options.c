@@ -1,0 +1,369 @@
+/*
+ * options: one table of long options, shared by the command line and the
+ * config file (-f FILE, read where it appears, so later options override).
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#define CONFIG_MAX_SIZE (1 << 20)
+#define CONFIG_MAX_DEPTH 4
+
+const char options_usage[] =
+	"usage: tlsmux [options]   (started per connection by systemd, inetd, xinetd or tcpserver)\n"
+	"  --backend ADDR            host:port, [v6]:port, unix:/path or @abstract; repeat for failover\n"
+	"  --cert FILE               certificate chain (PEM), read for each TLS connection\n"
+	"  --key FILE                private key (PEM); optional if --cert holds it\n"
+	"  --priority STRING         GnuTLS priority string (default: TLS 1.2/1.3, AEAD, ECDHE)\n"
+	"  --detect-timeout DUR      wait for the client's first bytes (default 2s)\n"
+	"  --on-silence plain|close  what a silent client gets (default plain)\n"
+	"  --handshake-timeout DUR   TLS handshake deadline (default 10s)\n"
+	"  --connect-timeout DUR     deadline per backend connect (default 5s)\n"
+	"  --idle-timeout DUR        close after DUR without traffic (default 1h, 0 = never)\n"
+	"  --log auto|stderr|syslog|journal\n"
+	"  -f FILE                   read options from FILE, one per line\n"
+	"  --check                   validate options, certificate and key, then exit\n"
+	"  --help, --version\n";
+
+static const struct {
+	const char *name;
+	int takes_value;
+} option_table[] = {
+	{"backend", 1},		{"cert", 1},		{"key", 1},
+	{"priority", 1},	{"detect-timeout", 1},	{"on-silence", 1},
+	{"handshake-timeout", 1}, {"connect-timeout", 1}, {"idle-timeout", 1},
+	{"log", 1},		{"check", 0},		{"help", 0},
+	{"version", 0},
+};
+
+void options_defaults(struct options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->detect_timeout_ms = 2000;
+	o->handshake_timeout_ms = 10000;
+	o->connect_timeout_ms = 5000;
+	o->idle_timeout_ms = 3600 * 1000;
+	o->on_silence = SILENCE_PLAIN;
+	o->log = LOG_TO_AUTO;
+}
+
+int options_takes_value(const char *name)
+{
+	for (size_t i = 0; i < sizeof option_table / sizeof option_table[0];
+	     i++)
+		if (strcmp(option_table[i].name, name) == 0)
+			return option_table[i].takes_value;
+	return -1;
+}
+
+int duration_parse(const char *text, long *ms)
+{
+	const char *p = text;
+	long whole = 0, frac = 0, frac_scale = 1;
+	int digits = 0;
+
+	while (*p >= '0' && *p <= '9') {
+		if (whole > 100000000)
+			return -1;
+		whole = whole * 10 + (*p++ - '0');
+		digits++;
+	}
+	if (*p == '.') {
+		p++;
+		while (*p >= '0' && *p <= '9') {
+			if (frac_scale < 1000000) {
+				frac = frac * 10 + (*p - '0');
+				frac_scale *= 10;
+			}
+			p++;
+			digits++;
+		}
+	}
+	if (digits == 0)
+		return -1;
+
+	long unit;
+	if (strcmp(p, "ms") == 0)
+		unit = 1;
+	else if (*p == '\0' || strcmp(p, "s") == 0)
+		unit = 1000;
+	else if (strcmp(p, "m") == 0)
+		unit = 60 * 1000;
+	else if (strcmp(p, "h") == 0)
+		unit = 3600 * 1000;
+	else
+		return -1;
+	*ms = whole * unit + frac * unit / frac_scale;
+	return 0;
+}
+
+static int options_set_duration(long *out, const char *name,
+				const char *value, char *err, size_t err_size)
+{
+	if (duration_parse(value, out) < 0) {
+		snprintf(err, err_size,
+			 "--%s %s: expected a duration such as 2s or 250ms",
+			 name, value);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+static int options_read_file(struct options *o, const char *path, int depth,
+			     char *err, size_t err_size);
+
+int options_apply(struct options *o, const char *name, const char *value,
+		  char *err, size_t err_size)
+{
+	int takes_value = options_takes_value(name);
+
+	if (takes_value < 0) {
+		snprintf(err, err_size, "unknown option --%s", name);
+		return EX_USAGE;
+	}
+	if (takes_value && (value == NULL || *value == '\0')) {
+		snprintf(err, err_size, "--%s needs a value", name);
+		return EX_USAGE;
+	}
+	if (!takes_value && value != NULL) {
+		snprintf(err, err_size, "--%s takes no value", name);
+		return EX_USAGE;
+	}
+
+	if (strcmp(name, "backend") == 0) {
+		const char *why;
+		if (o->backend_count == OPTIONS_MAX_BACKENDS) {
+			snprintf(err, err_size, "--backend %s: at most %d backends",
+				 value, OPTIONS_MAX_BACKENDS);
+			return EX_USAGE;
+		}
+		if (addr_parse(value, &o->backends[o->backend_count], &why) < 0) {
+			snprintf(err, err_size, "--backend %s: %s", value, why);
+			return EX_USAGE;
+		}
+		o->backend_count++;
+	} else if (strcmp(name, "cert") == 0) {
+		o->cert = value;
+	} else if (strcmp(name, "key") == 0) {
+		o->key = value;
+	} else if (strcmp(name, "priority") == 0) {
+		o->priority = value;
+	} else if (strcmp(name, "detect-timeout") == 0) {
+		return options_set_duration(&o->detect_timeout_ms, name, value,
+					    err, err_size);
+	} else if (strcmp(name, "handshake-timeout") == 0) {
+		return options_set_duration(&o->handshake_timeout_ms, name,
+					    value, err, err_size);
+	} else if (strcmp(name, "connect-timeout") == 0) {
+		return options_set_duration(&o->connect_timeout_ms, name, value,
+					    err, err_size);
+	} else if (strcmp(name, "idle-timeout") == 0) {
+		return options_set_duration(&o->idle_timeout_ms, name, value,
+					    err, err_size);
+	} else if (strcmp(name, "on-silence") == 0) {
+		if (strcmp(value, "plain") == 0)
+			o->on_silence = SILENCE_PLAIN;
+		else if (strcmp(value, "close") == 0)
+			o->on_silence = SILENCE_CLOSE;
+		else {
+			snprintf(err, err_size,
+				 "--on-silence %s: expected plain or close", value);
+			return EX_USAGE;
+		}
+	} else if (strcmp(name, "log") == 0) {
+		if (strcmp(value, "auto") == 0)
+			o->log = LOG_TO_AUTO;
+		else if (strcmp(value, "stderr") == 0)
+			o->log = LOG_TO_STDERR;
+		else if (strcmp(value, "syslog") == 0)
+			o->log = LOG_TO_SYSLOG;
+		else if (strcmp(value, "journal") == 0)
+			o->log = LOG_TO_JOURNAL;
+		else {
+			snprintf(err, err_size,
+				 "--log %s: expected auto, stderr, syslog or journal",
+				 value);
+			return EX_USAGE;
+		}
+	} else if (strcmp(name, "check") == 0) {
+		o->check = 1;
+	} else if (strcmp(name, "help") == 0) {
+		o->help = 1;
+	} else if (strcmp(name, "version") == 0) {
+		o->version = 1;
+	}
+	return 0;
+}
+
+int options_split_line(char *line, char **name, char **value)
+{
+	char *p = line;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0' || *p == '#' || *p == '\n' || *p == '\r')
+		return 0;
+	if (p[0] == '-' && p[1] == '-')
+		p += 2;
+	*name = p;
+	while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '=' &&
+	       *p != '\n' && *p != '\r')
+		p++;
+	if (p == *name)
+		return -1;
+
+	char *name_end = p;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '=') {
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+	*name_end = '\0';
+
+	/* The value runs to the end of the line, trailing blanks dropped. */
+	char *end = p + strlen(p);
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r' ||
+			   end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	*end = '\0';
+	*value = *p != '\0' ? p : NULL;
+	return 1;
+}
+
+static int options_read_file(struct options *o, const char *path, int depth,
+			     char *err, size_t err_size)
+{
+	if (depth > CONFIG_MAX_DEPTH) {
+		snprintf(err, err_size, "%s: -f nested too deeply", path);
+		return EX_USAGE;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, err_size, "config %s: cannot read: %s", path,
+			 strerror(errno));
+		return EX_NOINPUT;
+	}
+	/* Kept for the life of the process: options point into it. */
+	char *text = malloc(CONFIG_MAX_SIZE + 1);
+	if (text == NULL) {
+		close(fd);
+		snprintf(err, err_size, "config %s: out of memory", path);
+		return EX_OSERR;
+	}
+	size_t len = 0;
+	for (;;) {
+		ssize_t n = read(fd, text + len, CONFIG_MAX_SIZE + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, err_size, "config %s: cannot read: %s",
+				 path, strerror(errno));
+			close(fd);
+			free(text);
+			return EX_NOINPUT;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > CONFIG_MAX_SIZE) {
+			snprintf(err, err_size, "config %s: larger than 1 MiB",
+				 path);
+			close(fd);
+			free(text);
+			return EX_USAGE;
+		}
+	}
+	close(fd);
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, err_size, "config %s: not a text file", path);
+		free(text);
+		return EX_USAGE;
+	}
+
+	int line_number = 0;
+	for (char *line = text; line != NULL && *line != '\0';) {
+		char *next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		line_number++;
+
+		char *name, *value, inner[512];
+		int kind = options_split_line(line, &name, &value);
+		int rc = 0;
+		if (kind < 0) {
+			snprintf(inner, sizeof inner, "malformed line");
+			rc = EX_USAGE;
+		} else if (kind > 0 && strcmp(name, "f") == 0) {
+			rc = value == NULL ? EX_USAGE :
+			     options_read_file(o, value, depth + 1, inner,
+					       sizeof inner);
+			if (value == NULL)
+				snprintf(inner, sizeof inner, "-f needs a file");
+		} else if (kind > 0) {
+			rc = options_apply(o, name, value, inner, sizeof inner);
+		}
+		if (rc != 0) {
+			snprintf(err, err_size, "config %s line %d: %s", path,
+				 line_number, inner);
+			return rc;
+		}
+		line = next;
+	}
+	return 0;
+}
+
+int options_parse(struct options *o, int argc, char **argv, char *err,
+		  size_t err_size)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		int rc;
+
+		if (strcmp(arg, "-f") == 0) {
+			if (i + 1 >= argc) {
+				snprintf(err, err_size, "-f needs a file");
+				return EX_USAGE;
+			}
+			rc = options_read_file(o, argv[++i], 0, err, err_size);
+		} else if (strcmp(arg, "-h") == 0) {
+			rc = options_apply(o, "help", NULL, err, err_size);
+		} else if (strcmp(arg, "-V") == 0) {
+			rc = options_apply(o, "version", NULL, err, err_size);
+		} else if (arg[0] == '-' && arg[1] == '-' && arg[2] != '\0') {
+			char name[64];
+			const char *eq = strchr(arg + 2, '=');
+			size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+			if (len >= sizeof name) {
+				snprintf(err, err_size, "unknown option %.80s", arg);
+				return EX_USAGE;
+			}
+			memcpy(name, arg + 2, len);
+			name[len] = '\0';
+			const char *value = eq ? eq + 1 : NULL;
+			if (eq == NULL && options_takes_value(name) == 1) {
+				if (i + 1 >= argc) {
+					snprintf(err, err_size,
+						 "--%s needs a value", name);
+					return EX_USAGE;
+				}
+				value = argv[++i];
+			}
+			rc = options_apply(o, name, value, err, err_size);
+		} else {
+			snprintf(err, err_size, "unexpected argument %.80s", arg);
+			return EX_USAGE;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* options: the command line and the config file, parsed into one struct. */
+#ifndef TLSMUX_OPTIONS_H
+#define TLSMUX_OPTIONS_H
+
+#include <stddef.h>
+
+#include "addr.h"
+
+#define OPTIONS_MAX_BACKENDS 16
+
+enum log_target { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_JOURNAL };
+enum on_silence { SILENCE_PLAIN, SILENCE_CLOSE };
+
+struct options {
+	struct addr backends[OPTIONS_MAX_BACKENDS];
+	size_t backend_count;
+	const char *cert;
+	const char *key;
+	const char *priority;		/* NULL: the built-in default */
+	long detect_timeout_ms;
+	long handshake_timeout_ms;
+	long connect_timeout_ms;
+	long idle_timeout_ms;		/* 0: never */
+	enum on_silence on_silence;
+	enum log_target log;
+	int check;
+	int help;
+	int version;
+};
+
+void options_defaults(struct options *o);
+
+/*
+ * Parse argv (argv[0] skipped).  Returns 0, or an exit code (EX_USAGE,
+ * EX_NOINPUT) with a one-line reason in err.
+ */
+int options_parse(struct options *o, int argc, char **argv,
+		  char *err, size_t err_size);
+
+/* Apply one option by its long name (no dashes).  value is NULL for flags. */
+int options_apply(struct options *o, const char *name, const char *value,
+		  char *err, size_t err_size);
+
+/*
+ * Split one config-file line in place into name and value.  Returns 1
+ * for an option, 0 for a blank or comment line, -1 for a malformed one.
+ */
+int options_split_line(char *line, char **name, char **value);
+
+/* "2", "2s", "250ms", "1.5m", "1h" -> milliseconds.  Returns 0 or -1. */
+int duration_parse(const char *text, long *ms);
+
+/* Whether the option takes a value; -1 when there is no such option. */
+int options_takes_value(const char *name);
+
+extern const char options_usage[];
+
+#endif

@@ -1,0 +1,200 @@
+/*
+ * tlsmux: one accepted connection, TLS or plain, on one port.
+ *
+ * Started per connection (systemd Accept=yes, inetd, xinetd, tcpserver).
+ * Peek at the first bytes; a TLS ClientHello execs tlsmux-tls, anything
+ * else is pumped as is to the backend.  This program never links GnuTLS,
+ * so a plain connection does not pay for loading it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "clock.h"
+#include "conn.h"
+#include "log.h"
+#include "options.h"
+#include "pump.h"
+#include "sniff.h"
+
+#ifndef TLSMUX_VERSION
+#define TLSMUX_VERSION "0"
+#endif
+#ifndef TLSMUX_LIBEXECDIR
+#define TLSMUX_LIBEXECDIR "/usr/local/libexec/tlsmux"
+#endif
+
+static long start_ms;
+
+static int finish(struct log_summary *s, int exit_code)
+{
+	s->exit_code = exit_code;
+	s->duration_ms = clock_now_ms() - start_ms;
+	log_summary(s);
+	return exit_code;
+}
+
+/*
+ * The TLS helper sits next to this binary (build tree, relocated
+ * install) or in the configured libexec directory.
+ */
+static void exec_tls_helper(char **argv, const struct client *c)
+{
+	char self[PATH_MAX], path[PATH_MAX + 16], state[64];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	/* Start time and consumed bytes travel in the environment. */
+	int off = snprintf(state, sizeof state, "%ld:", start_ms);
+	for (size_t i = 0; i < c->prefix_len; i++)
+		off += snprintf(state + off, sizeof state - (size_t)off, "%02x",
+				c->prefix[i]);
+	setenv("TLSMUX_STATE", state, 1);
+
+	argv[0] = "tlsmux-tls";
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof path, "%s/tlsmux-tls", self);
+			if (access(path, X_OK) == 0)
+				execv(path, argv);
+		}
+	}
+	snprintf(path, sizeof path, "%s/tlsmux-tls", TLSMUX_LIBEXECDIR);
+	execv(path, argv);
+	log_error("cannot run %s: %s", path, log_strerror(errno));
+}
+
+static void client_prepare(const struct client *c)
+{
+	int flags = fcntl(c->in_fd, F_GETFL);
+	if (flags >= 0)
+		fcntl(c->in_fd, F_SETFL, flags | O_NONBLOCK);
+	if (c->out_fd != c->in_fd) {
+		flags = fcntl(c->out_fd, F_GETFL);
+		if (flags >= 0)
+			fcntl(c->out_fd, F_SETFL, flags | O_NONBLOCK);
+	}
+	if (c->is_socket) {
+		int one = 1;
+		setsockopt(c->in_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+}
+
+static int relay_plain(const struct options *o, const struct client *c,
+		       struct log_summary *s)
+{
+	char err[1024];
+	const struct addr *used;
+
+	s->path = "plain";
+	s->phase = "connect";
+	int fd = backend_connect(o, &used, err, sizeof err);
+	if (fd < 0) {
+		log_error("no backend reachable: %s", err);
+		s->closed = "tlsmux";
+		return EX_UNAVAILABLE;
+	}
+	s->backend = used->text;
+	s->phase = "pump";
+
+	struct pump_end client = {.name = "client", .rfd = c->in_fd,
+				  .wfd = c->out_fd};
+	struct pump_end backend = {.name = "backend", .rfd = fd, .wfd = fd};
+	struct pump_result r;
+	pump_run(&client, &backend, c->prefix, c->prefix_len,
+		 o->idle_timeout_ms, &r);
+	close(fd);
+	return log_pump_result(&r, o->idle_timeout_ms, s);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	char err[1024];
+
+	start_ms = clock_now_ms();
+	signal(SIGPIPE, SIG_IGN);
+	options_defaults(&o);
+	int rc = options_parse(&o, argc, argv, err, sizeof err);
+	log_init(rc == 0 ? o.log : LOG_TO_AUTO);
+	if (rc != 0) {
+		log_error("%s", err);
+		return rc;
+	}
+	if (o.help) {
+		fputs(options_usage, stdout);
+		return 0;
+	}
+	if (o.version) {
+		puts("tlsmux " TLSMUX_VERSION);
+		return 0;
+	}
+	if (o.check) {
+		struct client none = {0};
+		exec_tls_helper(argv, &none);
+		return EX_OSERR;
+	}
+	if (o.backend_count == 0) {
+		log_error("no --backend given");
+		return EX_USAGE;
+	}
+
+	struct client c;
+	conn_setup(&c);
+	client_prepare(&c);
+	struct log_summary s = {.client = c.addr, .path = "none",
+				.phase = "detect"};
+
+	enum sniff_result kind = SNIFF_PLAIN;
+	size_t seen;
+	switch (conn_detect(&c, o.detect_timeout_ms, &kind, &seen)) {
+	case DETECT_DONE:
+		break;
+	case DETECT_CLOSED:
+		s.closed = "client";
+		return finish(&s, 0);
+	case DETECT_ERROR:
+		log_error("client: %s", log_strerror(errno));
+		s.closed = "client";
+		return finish(&s, EX_IOERR);
+	case DETECT_SILENT:
+		if (o.on_silence == SILENCE_CLOSE) {
+			log_error("client silent for %ld.%03lds: closing",
+				  o.detect_timeout_ms / 1000,
+				  o.detect_timeout_ms % 1000);
+			s.closed = "tlsmux";
+			return finish(&s, EX_TEMPFAIL);
+		}
+		kind = SNIFF_PLAIN;
+		break;
+	}
+
+	switch (kind) {
+	case SNIFF_TLS:
+		exec_tls_helper(argv, &c);
+		s.path = "tls";
+		s.closed = "tlsmux";
+		return finish(&s, EX_OSERR);
+	case SNIFF_SSLV2:
+		log_error("client sent an SSLv2 hello: refused");
+		s.path = "sslv2";
+		s.closed = "tlsmux";
+		return finish(&s, EX_PROTOCOL);
+	case SNIFF_PLAIN:
+	case SNIFF_NEED_MORE:
+		break;
+	}
+	return finish(&s, relay_plain(&o, &c, &s));
+}

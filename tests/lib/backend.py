@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Test backend for tlsmux: a TCP or unix-socket server whose replies prove
+what it received (path, order, integrity) and how the client ended.
+
+Modes:
+  echo        echo bytes as they come; on EOF finish echoing, then shut down writing
+  reply       read until EOF, then answer "got N sha256=HEX\n" (a half-close test)
+  banner      send "220 backend ready\n" at once (server speaks first), then echo
+  exchange F  send file F while reading everything; record the sha256 of what came in
+  http        answer one HTTP request with "hello from the backend\n", then close
+Each connection appends "conn N sha256=HEX first=HEX" to --record after it ends.
+"""
+import argparse
+import hashlib
+import os
+import socket
+import sys
+import threading
+
+
+def serve(conn, args, number):
+    h = hashlib.sha256()
+    total = 0
+    first = b""
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) if conn.family != socket.AF_UNIX else None
+    sender = None
+    if args.mode == "banner":
+        conn.sendall(b"220 backend ready\n")
+    if args.mode == "http":
+        request = b""
+        while b"\r\n\r\n" not in request:
+            data = conn.recv(4096)
+            if not data:
+                break
+            request += data
+        body = b"hello from the backend\n"
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
+                     % (len(body), body))
+        conn.shutdown(socket.SHUT_WR)
+        first = request[:16]
+        total = len(request)
+        h.update(request)
+    if args.mode == "exchange":
+        def send_file():
+            with open(args.file, "rb") as f:
+                while True:
+                    chunk = f.read(65536)
+                    if not chunk:
+                        break
+                    conn.sendall(chunk)
+            conn.shutdown(socket.SHUT_WR)
+        sender = threading.Thread(target=send_file, daemon=True)
+        sender.start()
+    try:
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            if len(first) < 16:
+                first += data[: 16 - len(first)]
+            total += len(data)
+            h.update(data)
+            if args.mode in ("echo", "banner"):
+                conn.sendall(data)
+        if args.mode == "reply":
+            conn.sendall(("got %d sha256=%s\n" % (total, h.hexdigest())).encode())
+        if args.mode in ("echo", "banner", "reply"):
+            conn.shutdown(socket.SHUT_WR)
+        if sender:
+            sender.join()
+        ending = "eof"
+    except OSError as e:
+        ending = "error:%s" % e.__class__.__name__
+    finally:
+        conn.close()
+    if args.record:
+        with open(args.record, "a") as f:
+            f.write("conn %d bytes=%d sha256=%s first=%s end=%s\n"
+                    % (number, total, h.hexdigest(), first.hex(), ending))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--mode", default="echo",
+                   choices=["echo", "reply", "banner", "exchange", "http"])
+    p.add_argument("--file")
+    p.add_argument("--listen", default="127.0.0.1",
+                   help="127.0.0.1, ::1, unix:/path or @abstract")
+    p.add_argument("--port-file", required=True,
+                   help="written once listening: the port (or the path)")
+    p.add_argument("--record")
+    args = p.parse_args()
+
+    if args.listen.startswith("unix:") or args.listen.startswith("@"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        path = args.listen[5:] if args.listen.startswith("unix:") else "\0" + args.listen[1:]
+        s.bind(path)
+        where = args.listen
+    else:
+        family = socket.AF_INET6 if ":" in args.listen else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.bind((args.listen, 0))
+        where = str(s.getsockname()[1])
+    s.listen(128)
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(where + "\n")
+    os.rename(tmp, args.port_file)
+    number = 0
+    while True:
+        conn, _ = s.accept()
+        number += 1
+        threading.Thread(target=serve, args=(conn, args, number), daemon=True).start()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+# Shared helpers for the tlsmux bats tests: real launchers, real clients,
+# ephemeral ports, readiness waits with deadlines, logs dumped on failure.
+
+TLSMUX_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+TLSMUX="$TLSMUX_ROOT/tlsmux"
+BACKEND_PY="$TLSMUX_ROOT/tests/lib/backend.py"
+export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-90}"
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+# Certificates shared by a file's tests: a CA and a server cert for localhost.
+make_certs() {
+	local dir=$1 name=${2:-server}
+	[ -f "$dir/ca.pem" ] || openssl req -x509 -newkey ec \
+		-pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-subj /CN=tlsmux-test-ca -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-subj "/CN=$name" -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null
+	openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+		-CAcreateserial -days 30 -out "$dir/$name.pem" \
+		-extfile <(printf 'subjectAltName=DNS:localhost,DNS:%s,IP:127.0.0.1\n' "$name") 2>/dev/null
+}
+
+common_setup() {
+	T=$BATS_TEST_TMPDIR
+	PIDS=()
+	if [ ! -f "$BATS_FILE_TMPDIR/server.pem" ]; then
+		make_certs "$BATS_FILE_TMPDIR"
+	fi
+	CA=$BATS_FILE_TMPDIR/ca.pem
+	CERT=$BATS_FILE_TMPDIR/server.pem
+	KEY=$BATS_FILE_TMPDIR/server.key
+	LOG=$T/tlsmux.log
+	: >"$LOG"
+}
+
+common_teardown() {
+	local pid
+	# Each launcher leads its own process group: its tlsmux children go too.
+	for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		local f
+		for f in "$T"/*.log "$T"/*.record; do
+			[ -f "$f" ] || continue
+			echo "--- $f" >&2
+			tail -n 40 "$f" >&2
+		done
+	fi
+	return 0
+}
+
+# wait_until SECONDS COMMAND...: poll until COMMAND succeeds or the deadline passes.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			echo "timed out waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+port_listening() { ss -Hltn "sport = :$1" | grep -q .; }
+
+# A port the kernel picked; the small window before reuse is retried by callers.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_backend NAME MODE [backend.py args]: sets NAME_PORT (or NAME_ADDR).
+start_backend() {
+	local name=$1 mode=$2
+	shift 2
+	setsid python3 "$BACKEND_PY" --mode "$mode" --port-file "$T/$name.port" \
+		--record "$T/$name.record" "$@" 2>>"$T/$name.log" 3>&- &
+	PIDS+=($!)
+	wait_until 10 test -s "$T/$name.port"
+	printf -v "${name}_PORT" '%s' "$(cat "$T/$name.port")"
+}
+
+# start_tlsmux LAUNCHER TLSMUX-ARGS...: sets PORT.
+# LAUNCHER: sa (LISTEN_FDS, fd 3), sa-inetd (fds 0/1), tcpserver, xinetd.
+start_tlsmux() {
+	local launcher=$1
+	shift
+	case $launcher in
+	sa | sa-inetd)
+		local inetd=()
+		[ "$launcher" = sa-inetd ] && inetd=(--inetd)
+		PORT=$(free_port)
+		setsid systemd-socket-activate -l "127.0.0.1:$PORT" --accept "${inetd[@]}" \
+			"$TLSMUX" "$@" 2>>"$LOG" 3>&- &
+		PIDS+=($!)
+		;;
+	tcpserver)
+		# -1 prints the port the kernel chose.
+		setsid tcpserver -1 -q 127.0.0.1 0 "$TLSMUX" "$@" \
+			>"$T/tcpserver.port" 2>>"$LOG" 3>&- &
+		PIDS+=($!)
+		wait_until 10 test -s "$T/tcpserver.port"
+		PORT=$(tr -dc 0-9 <"$T/tcpserver.port")
+		;;
+	xinetd)
+		PORT=$(free_port)
+		{
+			echo "service tlsmux-test"
+			echo "{"
+			echo "	type = UNLISTED"
+			echo "	socket_type = stream"
+			echo "	protocol = tcp"
+			echo "	wait = no"
+			echo "	user = root"
+			echo "	bind = 127.0.0.1"
+			echo "	port = $PORT"
+			echo "	server = $TLSMUX"
+			echo "	server_args = $*"
+			echo "	log_type = FILE $T/xinetd.log"
+			echo "}"
+		} >"$T/xinetd.conf"
+		setsid xinetd -dontfork -f "$T/xinetd.conf" -pidfile "$T/xinetd.pid" \
+			2>>"$T/xinetd.log" 3>&- &
+		PIDS+=($!)
+		;;
+	*)
+		echo "unknown launcher $launcher" >&2
+		return 1
+		;;
+	esac
+	wait_until 10 port_listening "$PORT"
+}
+
+# Wait for the summary line of the Nth connection (default 1) in the log.
+wait_for_summary() {
+	local count=${1:-1}
+	wait_until 20 eval '[ "$(grep -c " conn client=" "$LOG")" -ge '"$count"' ]'
+}
+
+plain_client() { timeout 20 socat -t 15 - "TCP:127.0.0.1:$PORT"; }
+gnutls_client() {
+	timeout 20 gnutls-cli --logfile=/dev/null --x509cafile "$CA" -p "$PORT" "$@" localhost
+}
+openssl_client() {
+	timeout 20 openssl s_client -quiet -no_ign_eof -verify_return_error \
+		-CAfile "$CA" -servername localhost -connect "127.0.0.1:$PORT" "$@" 2>>"$T/openssl.log"
+}
