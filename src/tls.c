@@ -154,7 +154,10 @@ static int tls_files_parse(const struct options *o, const gnutls_datum_t *cert,
 	    (rc = gnutls_x509_privkey_import2(f->key, key, GNUTLS_X509_FMT_PEM,
 					      NULL, 0)) < 0) {
 		snprintf(err, err_size, "key %s: cannot parse: %s", key_path,
-			 gnutls_strerror(rc));
+			 rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ||
+					 rc == GNUTLS_E_BASE64_UNEXPECTED_HEADER_ERROR
+				 ? "no PEM private key found"
+				 : gnutls_strerror(rc));
 		tls_files_free(f);
 		return EX_CONFIG;
 	}

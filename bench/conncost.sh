@@ -1,0 +1,77 @@
+#!/bin/bash
+# CPU time per connection under systemd-socket-activate --accept:
+# an empty C program (the floor), tlsmux on the plain path, tlsmux on
+# the TLS path.  task-clock of the launcher and everything it spawns,
+# divided by the number of connections; the client is not counted.
+#   bench/conncost.sh [CONNECTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-300}
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+command -v perf >/dev/null || { echo "needs perf (linux-perf)" >&2; exit 1; }
+make -s all
+cc -O2 -o "$work/empty" bench/empty.c
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_listening() {
+	local deadline=$((SECONDS + 10))
+	until ss -Hltn "sport = :$1" | grep -q .; do
+		[ "$SECONDS" -lt "$deadline" ] || { echo "port $1 never opened" >&2; exit 1; }
+		sleep 0.02
+	done
+}
+
+backend=$(free_port)
+socat "TCP-LISTEN:$backend,bind=127.0.0.1,reuseaddr,fork" EXEC:cat 2>/dev/null &
+pids+=($!)
+wait_listening "$backend"
+
+# measure NAME CLIENT PROGRAM ARGS...: prints msec of CPU per connection.
+measure() {
+	local name=$1 client=$2
+	shift 2
+	local port
+	port=$(free_port)
+	perf stat -x, -e task-clock -o "$work/$name.perf" -- \
+		systemd-socket-activate -l "127.0.0.1:$port" --accept "$@" 2>/dev/null &
+	local pid=$!
+	wait_listening "$port"
+	for ((i = 0; i < n; i++)); do
+		"$client" "$port"
+	done
+	# The launcher reaps its children; let the last ones finish first.
+	local deadline=$((SECONDS + 10))
+	while pgrep -P "$(pgrep -P "$pid" | head -n1)" >/dev/null 2>&1 && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.05
+	done
+	kill -INT "$(pgrep -P "$pid")" 2>/dev/null || true
+	wait "$pid" || true
+	awk -F, -v n="$n" '/task-clock/ { printf "%.3f", $1 / n }' "$work/$name.perf"
+}
+
+plain_client() { echo ping | timeout 5 socat -t 5 - "TCP:127.0.0.1:$1" >/dev/null; }
+tls_client() {
+	echo ping | timeout 5 gnutls-cli --logfile=/dev/null --insecure -p "$1" 127.0.0.1 >/dev/null 2>&1
+}
+
+empty_plain=$(measure empty-plain plain_client "$work/empty")
+plain=$(measure tlsmux-plain plain_client ./tlsmux --log syslog --backend "127.0.0.1:$backend")
+tls=$(measure tlsmux-tls tls_client ./tlsmux --log syslog --backend "127.0.0.1:$backend" \
+	--cert "$work/cert.pem" --key "$work/key.pem")
+
+printf '%-34s %10s %8s\n' "per connection ($n each)" "CPU ms" "x empty"
+printf '%-34s %10s %8s\n' "empty C program (floor)" "$empty_plain" "1.00"
+printf '%-34s %10s %8.2f\n' "tlsmux, plain" "$plain" "$(echo "$plain / $empty_plain" | bc -l)"
+printf '%-34s %10s %8.2f\n' "tlsmux, TLS 1.3 (ECDSA P-256)" "$tls" "$(echo "$tls / $empty_plain" | bc -l)"
