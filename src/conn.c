@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,14 @@ static void conn_describe(struct client *c)
 	}
 }
 
+static void conn_set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags >= 0 && !(flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
 void conn_setup(struct client *c)
 {
 	memset(c, 0, sizeof *c);
@@ -91,6 +100,86 @@ void conn_setup(struct client *c)
 	conn_describe(c);
 	if (c->is_socket)
 		c->out_fd = 0;	/* one socket: shutdown() reaches every copy */
+	/* Every wait has a deadline: no call may block. */
+	conn_set_nonblocking(c->in_fd);
+	if (c->out_fd != c->in_fd)
+		conn_set_nonblocking(c->out_fd);
+	if (c->is_socket) {
+		int one = 1;
+		setsockopt(c->in_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	}
+}
+
+#define ABORT_DISCARD_MAX (1 << 20)
+
+void conn_abort(const struct client *c)
+{
+	char sink[4096];
+	size_t discarded = 0;
+
+	if (!c->is_socket)
+		return;
+	shutdown(c->in_fd, SHUT_WR);
+	while (discarded < ABORT_DISCARD_MAX) {
+		ssize_t n = recv(c->in_fd, sink, sizeof sink, MSG_DONTWAIT);
+		if (n <= 0)
+			break;
+		discarded += (size_t)n;
+	}
+}
+
+#define STATE_VARIABLE "TLSMUX_STATE"
+
+/* START_MS:IS_SOCKET:PREFIX_HEX:ADDR */
+void conn_export(const struct client *c, long start_ms)
+{
+	char state[32 + 2 * SNIFF_MAX + sizeof c->addr];
+	int off = snprintf(state, sizeof state, "%ld:%d:", start_ms,
+			   c->is_socket);
+
+	for (size_t i = 0; i < c->prefix_len; i++)
+		off += snprintf(state + off, sizeof state - (size_t)off, "%02x",
+				c->prefix[i]);
+	snprintf(state + off, sizeof state - (size_t)off, ":%s", c->addr);
+	setenv(STATE_VARIABLE, state, 1);
+}
+
+static int hex_value(char h)
+{
+	if (h >= '0' && h <= '9')
+		return h - '0';
+	if (h >= 'a' && h <= 'f')
+		return h - 'a' + 10;
+	return -1;
+}
+
+int conn_import(struct client *c, long *start_ms)
+{
+	const char *state = getenv(STATE_VARIABLE);
+	char *p;
+
+	memset(c, 0, sizeof *c);
+	if (state == NULL)
+		return -1;
+	*start_ms = strtol(state, &p, 10);
+	if (*p++ != ':' || (*p != '0' && *p != '1') || p[1] != ':')
+		return -1;
+	c->is_socket = *p == '1';
+	p += 2;
+	while (p[0] != ':' && c->prefix_len < sizeof c->prefix) {
+		int hi = hex_value(p[0]), lo = hi < 0 ? -1 : hex_value(p[1]);
+		if (lo < 0)
+			return -1;
+		c->prefix[c->prefix_len++] = (unsigned char)(hi << 4 | lo);
+		p += 2;
+	}
+	if (*p++ != ':')
+		return -1;
+	snprintf(c->addr, sizeof c->addr, "%s", p);
+	c->in_fd = 0;
+	c->out_fd = c->is_socket ? 0 : 1;
+	unsetenv(STATE_VARIABLE);
+	return 0;
 }
 
 static enum detect_outcome conn_detect_pipe(struct client *c, long deadline,

@@ -22,6 +22,22 @@ struct client {
  */
 void conn_setup(struct client *c);
 
+/*
+ * What the TLS helper needs from the peeker crosses exec in the
+ * environment, so it neither asks the kernel again nor loses bytes
+ * consumed from a pipe.  conn_import returns -1 when there is no state
+ * (the helper was started directly by a launcher).
+ */
+void conn_export(const struct client *c, long start_ms);
+int conn_import(struct client *c, long *start_ms);
+
+/*
+ * End a connection that did not run its course: send our FIN and discard
+ * what the client already sent, so that closing does not turn into a
+ * reset that would destroy what we sent before it.
+ */
+void conn_abort(const struct client *c);
+
 enum detect_outcome {
 	DETECT_DONE,		/* *result holds the class */
 	DETECT_SILENT,		/* no byte before the timeout */

@@ -24,44 +24,21 @@
 #include "tls.h"
 
 static long start_ms;
+static struct client connection;
 
 static int finish(struct log_summary *s, int exit_code)
 {
+	if (exit_code != 0)
+		conn_abort(&connection);
 	s->exit_code = exit_code;
 	s->duration_ms = clock_now_ms() - start_ms;
 	log_summary(s);
 	return exit_code;
 }
 
-/* TLSMUX_STATE from tlsmux: "START_MS:HEXBYTES" (bytes read from a pipe). */
-static void state_restore(struct client *c)
-{
-	const char *state = getenv("TLSMUX_STATE");
-	char *p;
-
-	start_ms = clock_now_ms();
-	if (state == NULL)
-		return;
-	long start = strtol(state, &p, 10);
-	if (*p == ':' && start > 0 && start <= start_ms)
-		start_ms = start;
-	if (*p == ':')
-		p++;
-	for (c->prefix_len = 0; c->prefix_len < sizeof c->prefix &&
-				 p[0] != '\0' && p[1] != '\0';
-	     p += 2) {
-		unsigned byte;
-		if (sscanf(p, "%2x", &byte) != 1)
-			break;
-		c->prefix[c->prefix_len++] = (unsigned char)byte;
-	}
-	unsetenv("TLSMUX_STATE");
-}
-
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct client c;
 	struct tls_conn t;
 	char err[1024];
 
@@ -76,12 +53,13 @@ int main(int argc, char **argv)
 	if (o.check)
 		return check_run(&o);
 
-	conn_setup(&c);
-	state_restore(&c);
-	struct log_summary s = {.client = c.addr, .path = "tls",
+	start_ms = clock_now_ms();
+	if (conn_import(&connection, &start_ms) < 0)
+		conn_setup(&connection);	/* started directly by a launcher */
+	struct log_summary s = {.client = connection.addr, .path = "tls",
 				.phase = "handshake"};
 
-	rc = tls_start(&t, &o, &c, err, sizeof err);
+	rc = tls_start(&t, &o, &connection, err, sizeof err);
 	if (rc == 0)
 		rc = tls_handshake(&t, o.handshake_timeout_ms, err, sizeof err);
 	if (rc != 0) {
@@ -107,8 +85,8 @@ int main(int argc, char **argv)
 	s.backend = used->text;
 	s.phase = "pump";
 
-	struct pump_end client = {.name = "client", .rfd = c.in_fd,
-				  .wfd = c.out_fd, .ops = &tls_pump_ops,
+	struct pump_end client = {.name = "client", .rfd = connection.in_fd,
+				  .wfd = connection.out_fd, .ops = &tls_pump_ops,
 				  .ctx = &t};
 	struct pump_end backend = {.name = "backend", .rfd = fd, .wfd = fd};
 	struct pump_result r;

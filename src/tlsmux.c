@@ -7,10 +7,7 @@
  * so a plain connection does not pay for loading it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,9 +32,12 @@
 #endif
 
 static long start_ms;
+static struct client connection;
 
 static int finish(struct log_summary *s, int exit_code)
 {
+	if (exit_code != 0)
+		conn_abort(&connection);
 	s->exit_code = exit_code;
 	s->duration_ms = clock_now_ms() - start_ms;
 	log_summary(s);
@@ -50,16 +50,10 @@ static int finish(struct log_summary *s, int exit_code)
  */
 static void exec_tls_helper(char **argv, const struct client *c)
 {
-	char self[PATH_MAX], path[PATH_MAX + 16], state[64];
+	char self[PATH_MAX], path[PATH_MAX + 16];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 
-	/* Start time and consumed bytes travel in the environment. */
-	int off = snprintf(state, sizeof state, "%ld:", start_ms);
-	for (size_t i = 0; i < c->prefix_len; i++)
-		off += snprintf(state + off, sizeof state - (size_t)off, "%02x",
-				c->prefix[i]);
-	setenv("TLSMUX_STATE", state, 1);
-
+	conn_export(c, start_ms);
 	argv[0] = "tlsmux-tls";
 	if (n > 0) {
 		self[n] = '\0';
@@ -76,23 +70,7 @@ static void exec_tls_helper(char **argv, const struct client *c)
 	log_error("cannot run %s: %s", path, log_strerror(errno));
 }
 
-static void client_prepare(const struct client *c)
-{
-	int flags = fcntl(c->in_fd, F_GETFL);
-	if (flags >= 0)
-		fcntl(c->in_fd, F_SETFL, flags | O_NONBLOCK);
-	if (c->out_fd != c->in_fd) {
-		flags = fcntl(c->out_fd, F_GETFL);
-		if (flags >= 0)
-			fcntl(c->out_fd, F_SETFL, flags | O_NONBLOCK);
-	}
-	if (c->is_socket) {
-		int one = 1;
-		setsockopt(c->in_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	}
-}
-
-static int relay_plain(const struct options *o, const struct client *c,
+static int relay_plain(const struct options *o, const struct client *from,
 		       struct log_summary *s)
 {
 	char err[1024];
@@ -109,11 +87,11 @@ static int relay_plain(const struct options *o, const struct client *c,
 	s->backend = used->text;
 	s->phase = "pump";
 
-	struct pump_end client = {.name = "client", .rfd = c->in_fd,
-				  .wfd = c->out_fd};
+	struct pump_end client = {.name = "client", .rfd = from->in_fd,
+				  .wfd = from->out_fd};
 	struct pump_end backend = {.name = "backend", .rfd = fd, .wfd = fd};
 	struct pump_result r;
-	pump_run(&client, &backend, c->prefix, c->prefix_len,
+	pump_run(&client, &backend, from->prefix, from->prefix_len,
 		 o->idle_timeout_ms, &r);
 	close(fd);
 	return log_pump_result(&r, o->idle_timeout_ms, s);
@@ -151,15 +129,13 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 
-	struct client c;
-	conn_setup(&c);
-	client_prepare(&c);
-	struct log_summary s = {.client = c.addr, .path = "none",
+	conn_setup(&connection);
+	struct log_summary s = {.client = connection.addr, .path = "none",
 				.phase = "detect"};
 
 	enum sniff_result kind = SNIFF_PLAIN;
 	size_t seen;
-	switch (conn_detect(&c, o.detect_timeout_ms, &kind, &seen)) {
+	switch (conn_detect(&connection, o.detect_timeout_ms, &kind, &seen)) {
 	case DETECT_DONE:
 		break;
 	case DETECT_CLOSED:
@@ -183,7 +159,7 @@ int main(int argc, char **argv)
 
 	switch (kind) {
 	case SNIFF_TLS:
-		exec_tls_helper(argv, &c);
+		exec_tls_helper(argv, &connection);
 		s.path = "tls";
 		s.closed = "tlsmux";
 		return finish(&s, EX_OSERR);
@@ -196,5 +172,5 @@ int main(int argc, char **argv)
 	case SNIFF_NEED_MORE:
 		break;
 	}
-	return finish(&s, relay_plain(&o, &c, &s));
+	return finish(&s, relay_plain(&o, &connection, &s));
 }
