@@ -83,3 +83,56 @@ clean:
 	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS)
 
 .PHONY: all check demo install uninstall clean
+
+# libFuzzer harnesses for the pure parsers.  Each runs FUZZ_SECONDS on a
+# scratch copy of its seed corpus, so the committed corpus never grows;
+# crashes are left in FUZZ_WORK.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined -D_GNU_SOURCE \
+                -Isrc -std=c11 $(WARNINGS)
+FUZZ_WORK    ?= /tmp/tlsmux-fuzz
+FUZZ_TARGETS  = tests/fuzz/fuzz_sniff tests/fuzz/fuzz_addr \
+                tests/fuzz/fuzz_options
+
+tests/fuzz/fuzz_sniff: tests/fuzz/fuzz_sniff.c src/sniff.c src/sniff.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sniff.c src/sniff.c
+tests/fuzz/fuzz_addr: tests/fuzz/fuzz_addr.c src/addr.c src/addr.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_addr.c src/addr.c
+tests/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/options.c \
+    src/options.h src/addr.c src/addr.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c \
+	    src/options.c src/addr.c
+
+# Runs every harness, prints each one's final stats line, fails if any crashed.
+fuzz: $(FUZZ_TARGETS)
+	@failed=0; \
+	for bin in $(FUZZ_TARGETS); do \
+	    name=$${bin#tests/fuzz/fuzz_}; \
+	    work=$(FUZZ_WORK)/$$name; \
+	    rm -rf "$$work" && mkdir -p "$$work/corpus" || exit 1; \
+	    cp tests/fuzz/corpus/$$name/* "$$work/corpus/" || exit 1; \
+	    dict=; \
+	    [ -f tests/fuzz/$$name.dict ] && dict=-dict=tests/fuzz/$$name.dict; \
+	    echo "fuzz_$$name: $(FUZZ_SECONDS)s, log in $$work/log"; \
+	    if ./$$bin -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix="$$work/" $$dict "$$work/corpus" \
+	        >"$$work/log" 2>&1; then \
+	        echo "fuzz_$$name: $$(grep -E '^#[0-9]+[[:space:]]+DONE' "$$work/log" | tail -n 1)"; \
+	    else \
+	        tail -n 40 "$$work/log"; \
+	        echo "fuzz_$$name: FAILED; reproducer: $$(ls "$$work"/crash-* "$$work"/leak-* "$$work"/timeout-* "$$work"/oom-* 2>/dev/null | head -n 1)"; \
+	        failed=1; \
+	    fi; \
+	done; \
+	exit $$failed
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=15
+
+clean-fuzz:
+	rm -f $(FUZZ_TARGETS)
+clean: clean-fuzz
+
+.PHONY: fuzz fuzz-smoke clean-fuzz

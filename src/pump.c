@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #define COPY_BUFFER_SIZE (64 * 1024)
 #define SPLICE_CHUNK (1024 * 1024)
 
@@ -199,6 +201,7 @@ void pump_run(struct pump_end *client, struct pump_end *backend,
 	      struct pump_result *r)
 {
 	struct direction dirs[2];
+	long idle_deadline = clock_now_ms() + idle_ms;
 
 	memset(r, 0, sizeof *r);
 	memset(dirs, 0, sizeof dirs);
@@ -236,8 +239,10 @@ void pump_run(struct pump_end *client, struct pump_end *backend,
 		}
 		if (dirs[0].shut && dirs[1].shut)
 			break;
-		if (progress)
+		if (progress) {
+			idle_deadline = clock_now_ms() + idle_ms;
 			continue;
+		}
 
 		/* Nothing moved: sleep until an end we wait on is ready. */
 		struct pollfd p[4];
@@ -255,7 +260,8 @@ void pump_run(struct pump_end *client, struct pump_end *backend,
 				owner[nfds++] = d->dst;
 			}
 		}
-		int rc = poll(p, (nfds_t)nfds, idle_ms > 0 ? (int)idle_ms : -1);
+		int rc = poll(p, (nfds_t)nfds,
+			      idle_ms > 0 ? clock_remaining_ms(idle_deadline) : -1);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0) {
@@ -263,6 +269,9 @@ void pump_run(struct pump_end *client, struct pump_end *backend,
 			goto out;
 		}
 		if (rc == 0) {
+			/* poll() waits at most INT_MAX ms: a longer limit loops. */
+			if (clock_remaining_ms(idle_deadline) > 0)
+				continue;
 			r->reason = PUMP_IDLE_TIMEOUT;
 			goto out;
 		}

@@ -41,7 +41,8 @@ static enum sniff_result sniff_sslv2(const unsigned char *b, size_t len)
 {
 	if (len < 3)
 		return SNIFF_NEED_MORE;
-	if (b[2] != 0x01)
+	/* A CLIENT-HELLO is at least 9 bytes long: type, version, 3 lengths. */
+	if (b[2] != 0x01 || ((unsigned)(b[0] & 0x7f) << 8 | b[1]) < 9)
 		return SNIFF_PLAIN;
 	if (len < 4)
 		return SNIFF_NEED_MORE;
