@@ -5,6 +5,7 @@
  */
 #include "log.h"
 
+#include <errno.h>
 #include <sysexits.h>
 
 #include "pump.h"
@@ -25,6 +26,8 @@
 enum sink { SINK_STDERR, SINK_SYSLOG, SINK_JOURNAL };
 
 static enum sink log_sink = SINK_STDERR;
+/* fd 2 may carry our lines: not the client, not closed. */
+static int stderr_safe;
 
 static int stderr_is_journal(const struct stat *st)
 {
@@ -55,6 +58,8 @@ void log_init(enum log_target target)
 	int journal = have_stderr && S_ISSOCK(st.st_mode) &&
 		      stderr_is_journal(&st);
 
+	stderr_safe = have_stderr && (journal || (!S_ISSOCK(st.st_mode) &&
+						   !stderr_is_client(&st)));
 	switch (target) {
 	case LOG_TO_SYSLOG:
 		log_sink = SINK_SYSLOG;
@@ -63,20 +68,16 @@ void log_init(enum log_target target)
 		log_sink = SINK_JOURNAL;
 		break;
 	case LOG_TO_STDERR:
+		/* Asked for, but never onto the client's own socket. */
 		log_sink = have_stderr && !stderr_is_client(&st) ? SINK_STDERR
 								  : SINK_SYSLOG;
 		break;
 	case LOG_TO_AUTO:
-		if (journal)
-			log_sink = SINK_JOURNAL;
-		else if (!have_stderr || S_ISSOCK(st.st_mode))
-			log_sink = SINK_SYSLOG;
-		else
-			log_sink = SINK_STDERR;
+		log_sink = journal ? SINK_JOURNAL
+			   : stderr_safe ? SINK_STDERR : SINK_SYSLOG;
 		break;
 	}
-	if (log_sink == SINK_SYSLOG)
-		openlog("tlsmux", LOG_PID, LOG_DAEMON);
+	openlog("tlsmux", LOG_PID, LOG_DAEMON);
 }
 
 /* Peer-controlled text (SNI) must not forge lines or fields. */
@@ -123,7 +124,12 @@ static void log_emit(int priority, const char *message,
 	case SINK_JOURNAL:
 		if (journal_send(priority, message, fields, field_count) == 0)
 			return;
-		break;	/* journald away: fall back to stderr */
+		/* journald away: stderr if it is the journal's stream, else syslog. */
+		if (!stderr_safe) {
+			syslog(priority, "%s", message);
+			return;
+		}
+		break;
 	case SINK_SYSLOG:
 		syslog(priority, "%s", message);
 		return;
@@ -243,5 +249,5 @@ int log_pump_result(const struct pump_result *r, long idle_ms,
 		  r->error_text ? r->error_text : log_strerror(r->error_errno));
 	s->closed = r->error_side;
 	s->phase = "pump";
-	return EX_IOERR;
+	return r->error_errno == EPROTO ? EX_PROTOCOL : EX_IOERR;
 }

@@ -141,7 +141,9 @@ static void pump_fail(struct pump_result *r, struct pump_end *end, int err)
 	r->reason = PUMP_ERROR;
 	r->error_side = end->name;
 	r->error_errno = err;
-	r->error_text = end->error;
+	r->error_text = end->ops && end->ops->error_text && err == EPROTO
+				? end->ops->error_text(end->ctx)
+				: NULL;
 }
 
 /* One step of one direction; returns 1 if a byte moved, 0 if not, -1 on error. */

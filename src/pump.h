@@ -17,6 +17,8 @@ struct pump_ops {
 	ssize_t (*write)(void *ctx, const void *buf, size_t size);
 	int (*shutdown_write)(void *ctx);
 	size_t (*pending)(void *ctx);	/* readable without waiting */
+	/* What went wrong when an op failed with EPROTO. */
+	const char *(*error_text)(void *ctx);
 };
 
 struct pump_end {
@@ -25,7 +27,6 @@ struct pump_end {
 	int wfd;
 	const struct pump_ops *ops;	/* NULL: plain fds */
 	void *ctx;
-	const char *error;	/* set by ops for errors errno cannot say */
 	/* Filled by the pump: */
 	int can_read;
 	int can_write;

@@ -462,9 +462,17 @@ static size_t tls_op_pending(void *ctx)
 	return gnutls_record_check_pending(t->session);
 }
 
+static const char *tls_op_error_text(void *ctx)
+{
+	struct tls_conn *t = ctx;
+
+	return t->error;
+}
+
 const struct pump_ops tls_pump_ops = {
 	.read = tls_op_read,
 	.write = tls_op_write,
 	.shutdown_write = tls_op_shutdown_write,
 	.pending = tls_op_pending,
+	.error_text = tls_op_error_text,
 };
