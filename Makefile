@@ -52,9 +52,9 @@ tests/unit/test_sniff: tests/unit/test_sniff.c src/sniff.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/sniff.o
 tests/unit/test_addr: tests/unit/test_addr.c src/addr.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/addr.o
-tests/unit/test_options: tests/unit/test_options.c src/options.o src/addr.o
+tests/unit/test_options: tests/unit/test_options.c src/options.o src/addr.o src/log.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    src/options.o src/addr.o
+	    src/options.o src/addr.o src/log.o
 
 # Installs what the tests need (Debian), builds, runs unit and bats tests.
 check:
@@ -101,9 +101,9 @@ tests/fuzz/fuzz_sniff: tests/fuzz/fuzz_sniff.c src/sniff.c src/sniff.h
 tests/fuzz/fuzz_addr: tests/fuzz/fuzz_addr.c src/addr.c src/addr.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_addr.c src/addr.c
 tests/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/options.c \
-    src/options.h src/addr.c src/addr.h
+    src/options.h src/addr.c src/addr.h src/log.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c \
-	    src/options.c src/addr.c
+	    src/options.c src/addr.c src/log.c
 
 # Runs every harness, prints each one's final stats line, fails if any crashed.
 fuzz: $(FUZZ_TARGETS)

@@ -80,6 +80,11 @@ void log_init(enum log_target target)
 	openlog("tlsmux", LOG_PID, LOG_DAEMON);
 }
 
+void log_init_command(void)
+{
+	log_sink = SINK_STDERR;
+}
+
 /* Peer-controlled text (SNI) must not forge lines or fields. */
 static void log_sanitize(char *s)
 {

@@ -7,6 +7,8 @@
 #include "options.h"
 
 void log_init(enum log_target target);
+/* For commands run by a person or a script (--check): plain stderr. */
+void log_init_command(void);
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -12,6 +12,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #define CONFIG_MAX_SIZE (1 << 20)
 #define CONFIG_MAX_DEPTH 4
 
@@ -248,7 +250,7 @@ static int options_read_file(struct options *o, const char *path, int depth,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, err_size, "config %s: cannot read: %s", path,
-			 strerror(errno));
+			 log_strerror(errno));
 		return EX_NOINPUT;
 	}
 	/*
@@ -277,7 +279,7 @@ static int options_read_file(struct options *o, const char *path, int depth,
 			continue;
 		if (n < 0) {
 			snprintf(err, err_size, "config %s: cannot read: %s",
-				 path, strerror(errno));
+				 path, log_strerror(errno));
 			close(fd);
 			return EX_NOINPUT;
 		}

@@ -50,8 +50,10 @@ int main(int argc, char **argv)
 		log_error("%s", err);
 		return rc;
 	}
-	if (o.check)
+	if (o.check) {
+		log_init_command();
 		return check_run(&o);
+	}
 
 	start_ms = clock_now_ms();
 	if (conn_import(&connection, &start_ms) < 0)

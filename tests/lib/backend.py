@@ -8,14 +8,20 @@ Modes:
   banner      send "220 backend ready\n" at once (server speaks first), then echo
   exchange F  send file F while reading everything; record the sha256 of what came in
   http        answer one HTTP request with "hello from the backend\n", then close
+  closefirst  send "bye from the backend\n" and shut down writing at once, then
+              read everything the client still sends (the backend ends first)
+  fullbacklog never accept; the listen queue is filled at start, so a connect
+              hangs until the client's deadline (a connect timeout on loopback)
 Each connection appends "conn N sha256=HEX first=HEX" to --record after it ends.
 """
 import argparse
 import hashlib
 import os
+import select
 import socket
 import sys
 import threading
+import time
 
 
 def serve(conn, args, number):
@@ -26,6 +32,9 @@ def serve(conn, args, number):
     sender = None
     if args.mode == "banner":
         conn.sendall(b"220 backend ready\n")
+    if args.mode == "closefirst":
+        conn.sendall(b"bye from the backend\n")
+        conn.shutdown(socket.SHUT_WR)
     if args.mode == "http":
         request = b""
         while b"\r\n\r\n" not in request:
@@ -79,10 +88,32 @@ def serve(conn, args, number):
                     % (number, total, h.hexdigest(), first.hex(), ending))
 
 
+def fill_backlog(s, where, port_file):
+    """listen(0) queues one connection; with it queued and never accepted,
+    Linux drops further SYNs, so a new connect neither succeeds nor fails."""
+    s.listen(0)
+    port = s.getsockname()[1]
+    fillers = []
+    for _ in range(2):
+        c = socket.socket(s.family, socket.SOCK_STREAM)
+        c.setblocking(False)
+        c.connect_ex((s.getsockname()[0], port))
+        fillers.append(c)
+    # Readiness: the queue holds a connection (the first filler connected).
+    select.select([], [fillers[0]], [], 5)
+    tmp = port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(where + "\n")
+    os.rename(tmp, port_file)
+    while True:
+        time.sleep(3600)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mode", default="echo",
-                   choices=["echo", "reply", "banner", "exchange", "http"])
+                   choices=["echo", "reply", "banner", "exchange", "http",
+                            "closefirst", "fullbacklog"])
     p.add_argument("--file")
     p.add_argument("--listen", default="127.0.0.1",
                    help="127.0.0.1, ::1, unix:/path or @abstract")
@@ -101,6 +132,8 @@ def main():
         s = socket.socket(family, socket.SOCK_STREAM)
         s.bind((args.listen, 0))
         where = str(s.getsockname()[1])
+    if args.mode == "fullbacklog":
+        return fill_backlog(s, where, args.port_file)
     s.listen(128)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:

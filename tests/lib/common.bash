@@ -147,3 +147,55 @@ openssl_client() {
 	timeout 20 openssl s_client -quiet -no_ign_eof -verify_return_error \
 		-CAfile "$CA" -servername localhost -connect "127.0.0.1:$PORT" "$@" 2>>"$T/openssl.log"
 }
+
+# --- Half-close, bulk, backend and certificate tests ---
+CLIENT_PY="$TLSMUX_ROOT/tests/lib/client.py"
+
+# py_client [--tls] [client.py options] ACTION...: tests/lib/client.py toward
+# tlsmux on $PORT, bounded in time; --tls trusts the test CA.
+py_client() {
+	local tls=()
+	if [ "${1:-}" = --tls ]; then
+		tls=(--tls --cafile "$CA" --servername localhost)
+		shift
+	fi
+	timeout 40 python3 "$CLIENT_PY" --connect "127.0.0.1:$PORT" --timeout 35 \
+		"${tls[@]}" "$@"
+}
+
+# Log lines as comparable text: "tlsmux[PID]: " becomes "tlsmux: ".
+strip_pid() { sed -E 's/^tlsmux\[[0-9]+\]: /tlsmux: /'; }
+
+# tlsmux's own lines from $LOG, with what varies per run replaced: the PID,
+# the client's port (client=127.0.0.1:PORT) and the duration (duration=D).
+log_normalized() {
+	grep -E '^tlsmux\[[0-9]+\]: ' "$LOG" | strip_pid | sed -E \
+		-e 's/ client=(127\.0\.0\.1|\[::1\]):[0-9]+ / client=\1:PORT /' \
+		-e 's/ duration=[0-9]+\.[0-9]{3}s / duration=D /'
+}
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# --- Launcher and detection tests ---
+
+# assert_log_lines LINE...: tlsmux logged exactly these lines, in this order
+# (as log_normalized writes them).
+assert_log_lines() {
+	run log_normalized
+	assert_output "$(printf '%s\n' "$@")"
+}
+
+# summary_field FIELD [N]: FIELD's value in the Nth summary line (default 1).
+summary_field() {
+	sed -nE 's/^tlsmux\[[0-9]+\]: (conn client=.*)/\1/p' "$LOG" | sed -n "${2:-1}p" |
+		tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# at_least A B: the decimal number A is at least B.
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+
+# Wait until backend NAME has recorded COUNT connections (default 1).
+wait_for_record() {
+	local name=$1 count=${2:-1}
+	wait_until 20 eval '[ "$(grep -c "^conn " "$T/'"$name"'.record" 2>/dev/null)" -ge '"$count"' ]'
+}

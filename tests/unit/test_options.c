@@ -562,7 +562,7 @@ static void test_file_missing(void)
 
 	snprintf(path, sizeof path, "%s/missing.conf", tmpdir);
 	snprintf(want, sizeof want,
-		 "config %s: cannot read: No such file or directory", path);
+		 "config %s: cannot read: no such file or directory", path);
 	CHECK_INT(parse(&o, err, "-f", path, NULL), EX_NOINPUT);
 	CHECK_STR(err, want);
 }
@@ -573,7 +573,7 @@ static void test_file_is_directory(void)
 	struct options o;
 	char err[ERR_SIZE], want[ERR_SIZE];
 
-	snprintf(want, sizeof want, "config %s: cannot read: Is a directory",
+	snprintf(want, sizeof want, "config %s: cannot read: is a directory",
 		 tmpdir);
 	CHECK_INT(parse(&o, err, "-f", tmpdir, NULL), EX_NOINPUT);
 	CHECK_STR(err, want);
@@ -662,7 +662,7 @@ static void test_file_nested_errors(void)
 	snprintf(body, sizeof body, "f %s\n", missing);
 	outer = write_text("missing-outer.conf", body);
 	snprintf(want, sizeof want,
-		 "config %s line 1: config %s: cannot read: No such file or directory",
+		 "config %s line 1: config %s: cannot read: no such file or directory",
 		 outer, missing);
 	CHECK_INT(parse(&o, err, "-f", outer, NULL), EX_NOINPUT);
 	CHECK_STR(err, want);
