@@ -27,9 +27,12 @@ GNUTLS_LIBS   = $(shell $(PKG_CONFIG) --libs gnutls)
 
 # The peeker and plain pump: no GnuTLS, so plain connections start fast.
 CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
-           src/backend.o src/pump.o
+           src/backend.o src/pump.o src/proxyproto.o src/cidr.o src/route.o \
+           src/program.o
 TLS_OBJ  = src/tls.o src/check.o
-UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options
+UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options \
+             tests/unit/test_proxyproto tests/unit/test_cidr \
+             tests/unit/test_route tests/unit/test_program
 
 all: tlsmux tlsmux-tls
 
@@ -52,9 +55,25 @@ tests/unit/test_sniff: tests/unit/test_sniff.c src/sniff.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/sniff.o
 tests/unit/test_addr: tests/unit/test_addr.c src/addr.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/addr.o
-tests/unit/test_options: tests/unit/test_options.c src/options.o src/addr.o src/log.o
+# options.o needs what parses its values: addresses, ranges, routes.
+OPTIONS_DEPS = src/options.o src/addr.o src/log.o src/cidr.o src/route.o \
+               src/proxyproto.o
+tests/unit/test_options: tests/unit/test_options.c $(OPTIONS_DEPS)
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    src/options.o src/addr.o src/log.o
+	    $(OPTIONS_DEPS)
+tests/unit/test_proxyproto: tests/unit/test_proxyproto.c src/proxyproto.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    src/proxyproto.o
+tests/unit/test_cidr: tests/unit/test_cidr.c src/cidr.o src/proxyproto.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    src/cidr.o src/proxyproto.o
+tests/unit/test_route: tests/unit/test_route.c $(OPTIONS_DEPS)
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(OPTIONS_DEPS)
+tests/unit/test_program: tests/unit/test_program.c src/program.o src/log.o \
+    src/pump.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    src/program.o src/log.o src/pump.o
 
 # Installs what the tests need (Debian), builds, runs unit and bats tests.
 check:
@@ -94,16 +113,20 @@ FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -Isrc -std=c11 $(WARNINGS)
 FUZZ_WORK    ?= /tmp/tlsmux-fuzz
 FUZZ_TARGETS  = tests/fuzz/fuzz_sniff tests/fuzz/fuzz_addr \
-                tests/fuzz/fuzz_options
+                tests/fuzz/fuzz_options tests/fuzz/fuzz_proxyproto
 
 tests/fuzz/fuzz_sniff: tests/fuzz/fuzz_sniff.c src/sniff.c src/sniff.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sniff.c src/sniff.c
 tests/fuzz/fuzz_addr: tests/fuzz/fuzz_addr.c src/addr.c src/addr.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_addr.c src/addr.c
-tests/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/options.c \
-    src/options.h src/addr.c src/addr.h src/log.c
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c \
-	    src/options.c src/addr.c src/log.c
+OPTIONS_SRC = src/options.c src/addr.c src/log.c src/cidr.c src/route.c \
+              src/proxyproto.c
+tests/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRC) src/*.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c $(OPTIONS_SRC)
+tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c \
+    src/proxyproto.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_proxyproto.c \
+	    src/proxyproto.c
 
 # Runs every harness, prints each one's final stats line, fails if any crashed.
 fuzz: $(FUZZ_TARGETS)

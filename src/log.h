@@ -26,6 +26,11 @@ struct log_summary {
 	uint64_t bytes_out;	/* backend -> client */
 	long duration_ms;
 	int exit_code;
+	/* Written only when set, after the fields above: */
+	const char *via;	/* the balancer that sent a PROXY header */
+	const char *unique_id;	/* the UNIQUE_ID sent to the backend */
+	const char *program;	/* exit:N or signal:N of an --exec program */
+	int bytes_unknown;	/* in/out not seen (a program on the client's fds) */
 };
 
 void log_summary(const struct log_summary *s);
@@ -38,6 +43,9 @@ struct pump_result;
  */
 int log_pump_result(const struct pump_result *r, long idle_ms,
 		    struct log_summary *s);
+
+/* Whether fd 2 may be handed to a program: not the client, not closed. */
+int log_stderr_is_safe(void);
 
 /* strerror() in lower case, as our messages are written. */
 const char *log_strerror(int err);

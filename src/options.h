@@ -5,11 +5,20 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "cidr.h"
+#include "route.h"
 
-#define OPTIONS_MAX_BACKENDS 16
+#define OPTIONS_MAX_BACKENDS ROUTE_MAX_BACKENDS
+#define OPTIONS_MAX_ROUTES 32
+#define OPTIONS_MAX_PROXY_FROM 32
 
 enum log_target { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_JOURNAL };
 enum on_silence { SILENCE_PLAIN, SILENCE_CLOSE };
+enum send_proxy { SEND_PROXY_NONE, SEND_PROXY_V1, SEND_PROXY_V2 };
+
+/* --proxy-tlv: optional v2 TLVs. */
+#define PROXY_TLV_UNIQUE_ID 0x1
+#define PROXY_TLV_CRC32C 0x2
 
 struct options {
 	struct addr backends[OPTIONS_MAX_BACKENDS];
@@ -26,6 +35,20 @@ struct options {
 	int check;
 	int help;
 	int version;
+	/* Routing: the first that applies wins (see route_decide). */
+	struct addr tls_backends[OPTIONS_MAX_BACKENDS];
+	size_t tls_backend_count;
+	struct addr plain_backends[OPTIONS_MAX_BACKENDS];
+	size_t plain_backend_count;
+	struct route routes[OPTIONS_MAX_ROUTES];
+	size_t route_count;
+	const char *exec;		/* a program per connection, or NULL */
+	/* PROXY protocol */
+	enum send_proxy send_proxy;
+	unsigned proxy_tlvs;		/* PROXY_TLV_* */
+	int accept_proxy;
+	struct cidr proxy_from[OPTIONS_MAX_PROXY_FROM];
+	size_t proxy_from_count;
 };
 
 void options_defaults(struct options *o);
@@ -36,6 +59,12 @@ void options_defaults(struct options *o);
  */
 int options_parse(struct options *o, int argc, char **argv,
 		  char *err, size_t err_size);
+
+/*
+ * What no single option can check: combinations (--accept-proxy needs
+ * --proxy-from, ...) and a destination for every path.  0 or EX_USAGE.
+ */
+int options_validate(const struct options *o, char *err, size_t err_size);
 
 /* Apply one option by its long name (no dashes).  value is NULL for flags. */
 int options_apply(struct options *o, const char *name, const char *value,

@@ -25,6 +25,25 @@ struct tls_conn {
 	const char *client_eof;	/* close_notify or fin */
 	const char *error;	/* GnuTLS's text for the last fatal error */
 	char sni[256];
+	unsigned char alpn[256];	/* the negotiated protocol, if any */
+	size_t alpn_len;
+	const struct options *options;	/* for the ALPN routes */
+};
+
+/*
+ * What a backend may learn about the TLS session (PROXY v2 TLVs, --exec
+ * environment).  Spelled as OpenSSL and HAProxy spell them, since that
+ * is what backends compare against.
+ */
+struct tls_facts {
+	const char *version;	/* "TLSv1.3" */
+	const char *cipher;	/* IANA name: "TLS_AES_256_GCM_SHA384" */
+	char sig_alg[48];	/* our certificate's signature: "ECDSA-SHA256" */
+	char key_alg[48];	/* our certificate's key: "EC256", "RSA2048" */
+	int peer_cert;		/* the client presented a certificate */
+	int peer_verified;	/* ... and it verified */
+	char peer_cn[256];	/* CN of a verified client certificate */
+	char peer_subject[512];	/* its subject DN */
 };
 
 /* The certificate chain and key, parsed; for --check. */
@@ -46,6 +65,8 @@ int tls_handshake(struct tls_conn *t, long timeout_ms, char *err,
 void tls_describe(struct tls_conn *t, const char **version,
 		  const char **cipher);
 void tls_free(struct tls_conn *t);
+/* After the handshake: the facts above. */
+void tls_get_facts(struct tls_conn *t, struct tls_facts *f);
 
 /* Parse the files with a reason for each failure; for --check.  0 or EX_CONFIG. */
 int tls_files_load(const struct options *o, struct tls_files *f, char *err,
