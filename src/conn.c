@@ -92,6 +92,7 @@ static void conn_describe(struct client *c)
 
 	if (getpeername(c->in_fd, (struct sockaddr *)&ss, &len) < 0) {
 		c->is_socket = errno != ENOTSOCK;
+		c->peer_gone = errno == ENOTCONN;
 		const char *ip = getenv("TCPREMOTEIP"), *port = getenv("TCPREMOTEPORT");
 		if (!c->is_socket && ip != NULL && port != NULL)
 			snprintf(c->addr, sizeof c->addr, "%s:%s", ip, port);
@@ -602,6 +603,13 @@ int conn_accept_proxy(struct client *c, const struct cidr *trusted,
 	const char *why = NULL;
 
 	err[0] = '\0';
+	/*
+	 * A peer reset before we could ask its address (a health check
+	 * that connects, sends its header and resets at once) is a client
+	 * that left, not an untrusted one.
+	 */
+	if (c->peer_gone)
+		return EX_NOINPUT;
 	for (i = 0; i < trusted_count; i++)
 		if (cidr_match(&trusted[i], &c->source))
 			break;

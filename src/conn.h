@@ -26,6 +26,7 @@ struct client {
 	struct proxyproto_endpoint destination;	/* see conn_destination */
 	struct proxyproto_endpoint balancer;
 	char via[64];		/* balancer as text, "" when not proxied */
+	int peer_gone;		/* reset before its address could be read */
 };
 
 /*

@@ -173,6 +173,10 @@ static int options_each_item(const char *name, const char *value,
 			if (fn(ctx, item, &why) == 0)
 				why = NULL;
 		}
+		if (why != NULL && len == 0) {
+			snprintf(err, err_size, "--%s %s: %s", name, value, why);
+			return EX_USAGE;
+		}
 		if (why != NULL) {
 			snprintf(err, err_size, "--%s %s: %.*s: %s", name, value,
 				 (int)(len < 80 ? len : 80), p, why);
@@ -246,6 +250,27 @@ int options_validate(const struct options *o, char *err, size_t err_size)
 	if (o->proxy_tlvs != 0 && o->send_proxy != SEND_PROXY_V2) {
 		snprintf(err, err_size, "--proxy-tlv needs --send-proxy v2");
 		return EX_USAGE;
+	}
+	if (o->exec != NULL) {
+		size_t words = 0;
+		for (const char *p = o->exec; *p != '\0';) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p != '\0')
+				words++;
+			while (*p != '\0' && *p != ' ' && *p != '\t')
+				p++;
+		}
+		if (words == 0) {
+			snprintf(err, err_size, "--exec: no program given");
+			return EX_USAGE;
+		}
+		if (words >= OPTIONS_MAX_EXEC_ARGS || strlen(o->exec) >= 4096) {
+			snprintf(err, err_size,
+				 "--exec: at most %d words and 4095 bytes",
+				 OPTIONS_MAX_EXEC_ARGS - 1);
+			return EX_USAGE;
+		}
 	}
 	if (o->exec != NULL && o->backend_count > 0) {
 		snprintf(err, err_size,

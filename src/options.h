@@ -11,6 +11,8 @@
 #define OPTIONS_MAX_BACKENDS ROUTE_MAX_BACKENDS
 #define OPTIONS_MAX_ROUTES 32
 #define OPTIONS_MAX_PROXY_FROM 32
+/* --exec: the program and its arguments, NULL included (PROGRAM_MAX_ARGS). */
+#define OPTIONS_MAX_EXEC_ARGS 32
 
 enum log_target { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_JOURNAL };
 enum on_silence { SILENCE_PLAIN, SILENCE_CLOSE };

@@ -7,7 +7,7 @@
 
 #include "proxyproto.h"
 
-#define PROGRAM_MAX_ARGS 32
+#define PROGRAM_MAX_ARGS 32	/* as OPTIONS_MAX_EXEC_ARGS */
 #define PROGRAM_MAX_ENV 256
 
 /* What the program is told about its connection, in its environment. */

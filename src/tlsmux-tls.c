@@ -151,7 +151,6 @@ static int run_program(const struct options *o, struct tls_conn *t,
 				  .wfd = connection.out_fd, .ops = &tls_pump_ops,
 				  .ctx = t};
 	struct pump_result r;
-	s->phase = "pump";
 	int rc = program_relay(argv, envp, &client, NULL, 0, o->idle_timeout_ms,
 			       &r, status, sizeof status, err, sizeof err);
 	if (rc < 0) {

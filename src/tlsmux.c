@@ -163,7 +163,6 @@ static int run_program(const struct options *o, struct client *c,
 		struct pump_end client = {.name = "client", .rfd = c->in_fd,
 					  .wfd = c->out_fd};
 		struct pump_result r;
-		s->phase = "pump";
 		rc = program_relay(argv, envp, &client, c->prefix,
 				   c->prefix_len, o->idle_timeout_ms, &r, status,
 				   sizeof status, err, sizeof err);
