@@ -29,10 +29,10 @@ GNUTLS_LIBS   = $(shell $(PKG_CONFIG) --libs gnutls)
 CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
            src/backend.o src/pump.o src/proxyproto.o src/cidr.o src/route.o \
            src/program.o
-TLS_OBJ  = src/tls.o src/check.o
+TLS_OBJ  = src/tls.o src/check.o src/pem.o
 UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options \
              tests/unit/test_proxyproto tests/unit/test_cidr \
-             tests/unit/test_route tests/unit/test_program
+             tests/unit/test_route tests/unit/test_program tests/unit/test_pem
 
 all: tlsmux tlsmux-tls
 
@@ -70,6 +70,8 @@ tests/unit/test_cidr: tests/unit/test_cidr.c src/cidr.o src/proxyproto.o
 tests/unit/test_route: tests/unit/test_route.c $(OPTIONS_DEPS)
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    $(OPTIONS_DEPS)
+tests/unit/test_pem: tests/unit/test_pem.c src/pem.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/pem.o
 tests/unit/test_program: tests/unit/test_program.c src/program.o src/log.o \
     src/pump.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \

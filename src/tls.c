@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "pem.h"
 
 #define RENEGOTIATIONS_TOLERATED 3
 #define PEM_MAX_SIZE (1 << 20)
@@ -133,17 +134,45 @@ void tls_files_free(struct tls_files *f)
 	memset(f, 0, sizeof *f);
 }
 
+/*
+ * The key from its PEM text, decoded by pem.c into a buffer wiped after
+ * use: GnuTLS's own PEM decoding leaves a copy of the base64 text in
+ * memory it frees without wiping.
+ */
+static int tls_key_import(gnutls_x509_privkey_t key, const gnutls_datum_t *pem)
+{
+	gnutls_datum_t der = {gnutls_malloc(pem->size + 1), 0};
+	int rc;
+
+	if (der.data == NULL)
+		return GNUTLS_E_MEMORY_ERROR;
+	long n = pem_decode_private_key(pem->data, pem->size, der.data,
+					pem->size + 1);
+	if (n == 0)
+		rc = GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
+	else if (n < 0)
+		rc = GNUTLS_E_BASE64_DECODING_ERROR;
+	else {
+		der.size = (unsigned)n;
+		rc = gnutls_x509_privkey_import2(key, &der, GNUTLS_X509_FMT_DER,
+						 NULL, 0);
+	}
+	gnutls_memset(der.data, 0, pem->size + 1);
+	gnutls_free(der.data);
+	return rc;
+}
+
+/* list_flags: --check refuses an unsorted chain, serving sorts it as GnuTLS would. */
 static int tls_files_parse(const struct options *o, const gnutls_datum_t *cert,
-			   const gnutls_datum_t *key, struct tls_files *f,
-			   char *err, size_t err_size)
+			   const gnutls_datum_t *key, unsigned list_flags,
+			   struct tls_files *f, char *err, size_t err_size)
 {
 	const char *key_path = o->key ? o->key : o->cert;
 	int rc;
 
 	memset(f, 0, sizeof *f);
 	rc = gnutls_x509_crt_list_import2(&f->certs, &f->cert_count, cert,
-					  GNUTLS_X509_FMT_PEM,
-					  GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
+					  GNUTLS_X509_FMT_PEM, list_flags);
 	if (rc < 0) {
 		snprintf(err, err_size, "cert %s: cannot parse: %s", o->cert,
 			 gnutls_strerror(rc));
@@ -151,8 +180,7 @@ static int tls_files_parse(const struct options *o, const gnutls_datum_t *cert,
 		return EX_CONFIG;
 	}
 	if ((rc = gnutls_x509_privkey_init(&f->key)) < 0 ||
-	    (rc = gnutls_x509_privkey_import2(f->key, key, GNUTLS_X509_FMT_PEM,
-					      NULL, 0)) < 0) {
+	    (rc = tls_key_import(f->key, key)) < 0) {
 		snprintf(err, err_size, "key %s: cannot parse: %s", key_path,
 			 rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ||
 					 rc == GNUTLS_E_BASE64_UNEXPECTED_HEADER_ERROR
@@ -194,10 +222,13 @@ int tls_files_load(const struct options *o, struct tls_files *f, char *err,
 	key = cert;
 	if (o->key != NULL &&
 	    (rc = tls_read_file("key", o->key, &key, err, err_size)) != 0) {
+		gnutls_memset(cert.data, 0, cert.size);
 		gnutls_free(cert.data);
 		return rc;
 	}
-	rc = tls_files_parse(o, &cert, &key, f, err, err_size);
+	rc = tls_files_parse(o, &cert, &key,
+			     GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED, f, err,
+			     err_size);
 	if (key.data != cert.data) {
 		gnutls_memset(key.data, 0, key.size);
 		gnutls_free(key.data);
@@ -223,21 +254,25 @@ static int tls_load_credentials(struct tls_conn *t, const struct options *o,
 	key = cert;
 	if (o->key != NULL &&
 	    (rc = tls_read_file("key", o->key, &key, err, err_size)) != 0) {
+		gnutls_memset(cert.data, 0, cert.size);
 		gnutls_free(cert.data);
 		return rc;
 	}
-	rc = gnutls_certificate_allocate_credentials(&t->credentials);
-	if (rc == 0)
-		rc = gnutls_certificate_set_x509_key_mem2(
-			t->credentials, &cert, &key, GNUTLS_X509_FMT_PEM, NULL, 0);
-	if (rc < 0) {
-		struct tls_files f;
-		if (tls_files_parse(o, &cert, &key, &f, err, err_size) == 0) {
-			tls_files_free(&f);
+	/* Parsed here (clear reasons, the key decoded by us), then handed over. */
+	struct tls_files f;
+	rc = tls_files_parse(o, &cert, &key, GNUTLS_X509_CRT_LIST_SORT, &f, err,
+			     err_size);
+	if (rc == 0) {
+		int g = gnutls_certificate_allocate_credentials(&t->credentials);
+		if (g == 0)
+			g = gnutls_certificate_set_x509_key(t->credentials, f.certs,
+							    f.cert_count, f.key);
+		if (g < 0) {
 			snprintf(err, err_size, "cert %s: %s", o->cert,
-				 gnutls_strerror(rc));
+				 gnutls_strerror(g));
+			rc = EX_CONFIG;
 		}
-		rc = EX_CONFIG;
+		tls_files_free(&f);
 	}
 	/* The key's text, in either file, must not outlive its parsing. */
 	if (key.data != cert.data) {
@@ -246,7 +281,7 @@ static int tls_load_credentials(struct tls_conn *t, const struct options *o,
 	}
 	gnutls_memset(cert.data, 0, cert.size);
 	gnutls_free(cert.data);
-	return rc < 0 ? EX_CONFIG : rc;
+	return rc;
 }
 
 #define TLS_EXTENSION_ALPN 16

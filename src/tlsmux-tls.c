@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -175,6 +176,11 @@ int main(int argc, char **argv)
 	char err[1024];
 
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * This process will hold the key: other processes of the same user,
+	 * an --exec program included, may not read its memory or trace it.
+	 */
+	prctl(PR_SET_DUMPABLE, 0);
 	options_defaults(&o);
 	int rc = options_parse(&o, argc, argv, err, sizeof err);
 	log_init(rc == 0 ? o.log : LOG_TO_AUTO);
