@@ -115,7 +115,8 @@ FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -Isrc -std=c11 $(WARNINGS)
 FUZZ_WORK    ?= /tmp/tlsmux-fuzz
 FUZZ_TARGETS  = tests/fuzz/fuzz_sniff tests/fuzz/fuzz_addr \
-                tests/fuzz/fuzz_options tests/fuzz/fuzz_proxyproto
+                tests/fuzz/fuzz_options tests/fuzz/fuzz_proxyproto \
+                tests/fuzz/fuzz_route
 
 tests/fuzz/fuzz_sniff: tests/fuzz/fuzz_sniff.c src/sniff.c src/sniff.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sniff.c src/sniff.c
@@ -125,6 +126,10 @@ OPTIONS_SRC = src/options.c src/addr.c src/log.c src/cidr.c src/route.c \
               src/proxyproto.c
 tests/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRC) src/*.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c $(OPTIONS_SRC)
+tests/fuzz/fuzz_route: tests/fuzz/fuzz_route.c src/route.c src/route.h \
+    src/addr.c src/addr.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_route.c src/route.c \
+	    src/addr.c
 tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c \
     src/proxyproto.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_proxyproto.c \

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +58,12 @@ static const struct {
 
 void options_defaults(struct options *o)
 {
-	memset(o, 0, sizeof *o);
+	size_t tables = offsetof(struct options, tls_backends);
+	size_t tables_end = offsetof(struct options, proxy_from) +
+			    sizeof o->proxy_from;
+
+	memset(o, 0, tables);
+	memset((char *)o + tables_end, 0, sizeof *o - tables_end);
 	o->detect_timeout_ms = 2000;
 	o->handshake_timeout_ms = 10000;
 	o->connect_timeout_ms = 5000;

@@ -38,19 +38,26 @@ struct options {
 	int help;
 	int version;
 	/* Routing: the first that applies wins (see route_decide). */
-	struct addr tls_backends[OPTIONS_MAX_BACKENDS];
 	size_t tls_backend_count;
-	struct addr plain_backends[OPTIONS_MAX_BACKENDS];
 	size_t plain_backend_count;
-	struct route routes[OPTIONS_MAX_ROUTES];
 	size_t route_count;
 	const char *exec;		/* a program per connection, or NULL */
 	/* PROXY protocol */
 	enum send_proxy send_proxy;
 	unsigned proxy_tlvs;		/* PROXY_TLV_* */
 	int accept_proxy;
-	struct cidr proxy_from[OPTIONS_MAX_PROXY_FROM];
 	size_t proxy_from_count;
+	/*
+	 * Tables that their counts above say how much of is valid, left
+	 * uncleared by options_defaults: some 30 KiB that every connection
+	 * would otherwise zero for nothing.
+	 */
+	struct {
+		struct addr tls_backends[OPTIONS_MAX_BACKENDS];
+		struct addr plain_backends[OPTIONS_MAX_BACKENDS];
+		struct route routes[OPTIONS_MAX_ROUTES];
+		struct cidr proxy_from[OPTIONS_MAX_PROXY_FROM];
+	};
 };
 
 void options_defaults(struct options *o);
