@@ -198,10 +198,27 @@ int main(int argc, char **argv)
 	}
 
 	start_ms = clock_now_ms();
-	if (conn_import(&connection, &start_ms) < 0)
+	int direct = conn_import(&connection, &start_ms) < 0;
+	if (direct)
 		conn_setup(&connection);	/* started directly by a launcher */
 	struct log_summary s = {.client = connection.addr, .path = "tls",
 				.phase = "handshake", .via = connection.via};
+	if (direct && o.accept_proxy) {
+		s.phase = "proxy";
+		rc = conn_accept_proxy(&connection, o.proxy_from,
+				       o.proxy_from_count, o.detect_timeout_ms,
+				       err, sizeof err);
+		if (rc == EX_NOINPUT) {
+			s.closed = "client";
+			return finish(&s, 0);
+		}
+		if (rc != 0) {
+			log_error("%s", err);
+			s.closed = "tlsmux";
+			return finish(&s, rc);
+		}
+		s.phase = "handshake";
+	}
 
 	rc = tls_start(&t, &o, &connection, err, sizeof err);
 	if (rc == 0)

@@ -329,3 +329,19 @@ proxy 3 v=1 proto=TCP4 src=127.0.0.33:4000 dst=127.0.0.1:443"
 		assert_stderr "tlsmux: ${c#*|}"
 	done
 }
+
+@test "tlsmux-tls started directly by the launcher takes the header too" {
+	start_backend b echo
+	PORT=$(free_port)
+	setsid systemd-socket-activate -l "127.0.0.1:$PORT" --accept \
+		"$TLSMUX_ROOT/tlsmux-tls" --accept-proxy --proxy-from 127.0.0.1 \
+		--backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY" 2>>"$LOG" 3>&- &
+	PIDS+=($!)
+	wait_until 10 port_listening "$PORT"
+	proxy_v2_header "$T/v2.hdr"
+	run py_client --tls --preface "$T/v2.hdr" send:"direct helper" shut
+	assert_success
+	assert_output "direct helper"
+	wait_for_summary
+	assert_log_lines_any "tlsmux: conn client=127.0.0.33:PORT path=tls backend=127.0.0.1:$b_PORT version=TLS1.3 cipher=AES-256-GCM sni=localhost in=13 out=13 duration=D closed=client client_eof=close_notify phase=done exit=0 via=127.0.0.1:PORT"
+}
