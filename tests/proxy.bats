@@ -232,7 +232,7 @@ backend mux2
 	start_tlsmux sa --accept-proxy --proxy-from 127.0.0.1 --detect-timeout 0.5s \
 		--backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY"
 	# Nine bytes of a v1 line, then silence with the connection open.
-	{ printf 'PROXY TCP'; sleep 3; } | timeout 10 socat -t 5 - "TCP:127.0.0.1:$PORT" >"$T/out"
+	{ printf 'PROXY TCP'; sleep 1.5; } | timeout 10 socat -t 5 - "TCP:127.0.0.1:$PORT" >"$T/out"
 	wait_for_summary
 	[ ! -s "$T/out" ]
 	assert_log_lines_any \
