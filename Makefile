@@ -28,8 +28,10 @@ GNUTLS_LIBS   = $(shell $(PKG_CONFIG) --libs gnutls)
 # The peeker and plain pump: no GnuTLS, so plain connections start fast.
 CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
            src/backend.o src/pump.o
-TLS_OBJ  = src/tls.o src/check.o
-UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options
+TLS_OBJ  = src/tls.o src/check.o src/certs.o src/clientcert.o src/ticket.o \
+           src/sni.o src/allow.o src/policy.o
+UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options \
+             tests/unit/test_sni tests/unit/test_allow tests/unit/test_policy
 
 all: tlsmux tlsmux-tls
 
@@ -40,8 +42,9 @@ tlsmux-tls: src/tlsmux-tls.o $(CORE_OBJ) $(TLS_OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ src/tlsmux-tls.o $(CORE_OBJ) \
 	    $(TLS_OBJ) $(GNUTLS_LIBS)
 
-src/tls.o src/check.o src/tlsmux-tls.o: src/tls.h
-src/tls.o src/check.o src/tlsmux-tls.o: ALL_CPPFLAGS += $(GNUTLS_CFLAGS)
+GNUTLS_OBJ = src/tls.o src/check.o src/certs.o src/clientcert.o src/ticket.o \
+             src/tlsmux-tls.o
+$(GNUTLS_OBJ): ALL_CPPFLAGS += $(GNUTLS_CFLAGS)
 
 $(CORE_OBJ) src/tlsmux.o src/tlsmux-tls.o $(TLS_OBJ): src/*.h Makefile
 
@@ -55,6 +58,12 @@ tests/unit/test_addr: tests/unit/test_addr.c src/addr.o
 tests/unit/test_options: tests/unit/test_options.c src/options.o src/addr.o src/log.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    src/options.o src/addr.o src/log.o
+tests/unit/test_sni: tests/unit/test_sni.c src/sni.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/sni.o
+tests/unit/test_allow: tests/unit/test_allow.c src/allow.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/allow.o
+tests/unit/test_policy: tests/unit/test_policy.c src/policy.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/policy.o
 
 # Installs what the tests need (Debian), builds, runs unit and bats tests.
 check:
@@ -94,7 +103,7 @@ FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -Isrc -std=c11 $(WARNINGS)
 FUZZ_WORK    ?= /tmp/tlsmux-fuzz
 FUZZ_TARGETS  = tests/fuzz/fuzz_sniff tests/fuzz/fuzz_addr \
-                tests/fuzz/fuzz_options
+                tests/fuzz/fuzz_options tests/fuzz/fuzz_sni
 
 tests/fuzz/fuzz_sniff: tests/fuzz/fuzz_sniff.c src/sniff.c src/sniff.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sniff.c src/sniff.c
@@ -104,6 +113,9 @@ tests/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/options.c \
     src/options.h src/addr.c src/addr.h src/log.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c \
 	    src/options.c src/addr.c src/log.c
+
+tests/fuzz/fuzz_sni: tests/fuzz/fuzz_sni.c src/sni.c src/sni.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sni.c src/sni.c
 
 # Runs every harness, prints each one's final stats line, fails if any crashed.
 fuzz: $(FUZZ_TARGETS)

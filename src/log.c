@@ -178,12 +178,44 @@ static const char *or_dash(const char *s)
 	return s != NULL && *s != '\0' ? s : "-";
 }
 
+unsigned log_extra_fields(const struct options *o)
+{
+	return (o->cert_dir ? LOG_FIELD_CERT : 0) |
+	       (o->alpn ? LOG_FIELD_ALPN : 0) |
+	       (o->ticket_key ? LOG_FIELD_RESUMED : 0) |
+	       (o->client_ca ? LOG_FIELD_CLIENT_CERT : 0);
+}
+
+/*
+ * Peer-controlled text that may hold blanks (a certificate's subject):
+ * every byte outside '!'..'~', and the backslash itself, as \xHH.
+ */
+static void log_escape(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in;
+	     *p != '\0' && o + 5 < size; p++) {
+		if (*p < 0x21 || *p > 0x7e || *p == '\\')
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+}
+
 void log_summary(const struct log_summary *s)
 {
-	char sni[256], line[1024];
+	char sni[256], line[1400], cert[300], alpn[64], subject[300];
+	size_t len;
 
 	snprintf(sni, sizeof sni, "%s", or_dash(s->sni));
 	log_sanitize(sni);
+	snprintf(cert, sizeof cert, "%s", or_dash(s->cert));
+	log_sanitize(cert);
+	snprintf(alpn, sizeof alpn, "%s", or_dash(s->alpn));
+	log_sanitize(alpn);
+	log_escape(or_dash(s->client_cert), subject, sizeof subject);
 	snprintf(line, sizeof line,
 		 "conn client=%s path=%s backend=%s version=%s cipher=%s sni=%s"
 		 " in=%llu out=%llu duration=%ld.%03lds closed=%s client_eof=%s"
@@ -194,31 +226,54 @@ void log_summary(const struct log_summary *s)
 		 (unsigned long long)s->bytes_out, s->duration_ms / 1000,
 		 s->duration_ms % 1000, or_dash(s->closed),
 		 or_dash(s->client_eof), or_dash(s->phase), s->exit_code);
+	len = strlen(line);
+	if (s->extra & LOG_FIELD_CERT)
+		len += (size_t)snprintf(line + len, sizeof line - len,
+					" cert=%s", cert);
+	if (s->extra & LOG_FIELD_ALPN)
+		len += (size_t)snprintf(line + len, sizeof line - len,
+					" alpn=%s", alpn);
+	if (s->extra & LOG_FIELD_RESUMED)
+		len += (size_t)snprintf(line + len, sizeof line - len,
+					" resumed=%s", or_dash(s->resumed));
+	if (s->extra & LOG_FIELD_CLIENT_CERT)
+		snprintf(line + len, sizeof line - len, " client_cert=%s",
+			 subject);
 
 	if (log_sink != SINK_JOURNAL) {
 		log_emit(LOG_INFO, line, NULL, 0);
 		return;
 	}
-	char f[12][300];
-	snprintf(f[0], sizeof f[0], "TLSMUX_CLIENT=%s", or_dash(s->client));
-	snprintf(f[1], sizeof f[1], "TLSMUX_PATH=%s", or_dash(s->path));
-	snprintf(f[2], sizeof f[2], "TLSMUX_BACKEND=%s", or_dash(s->backend));
-	snprintf(f[3], sizeof f[3], "TLSMUX_TLS_VERSION=%s", or_dash(s->version));
-	snprintf(f[4], sizeof f[4], "TLSMUX_CIPHER=%s", or_dash(s->cipher));
-	snprintf(f[5], sizeof f[5], "TLSMUX_SNI=%s", sni);
-	snprintf(f[6], sizeof f[6], "TLSMUX_BYTES_IN=%llu",
+	char f[16][320];
+	int n = 0;
+	snprintf(f[n++], sizeof f[0], "TLSMUX_CLIENT=%s", or_dash(s->client));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_PATH=%s", or_dash(s->path));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_BACKEND=%s", or_dash(s->backend));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_TLS_VERSION=%s", or_dash(s->version));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_CIPHER=%s", or_dash(s->cipher));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_SNI=%s", sni);
+	snprintf(f[n++], sizeof f[0], "TLSMUX_BYTES_IN=%llu",
 		 (unsigned long long)s->bytes_in);
-	snprintf(f[7], sizeof f[7], "TLSMUX_BYTES_OUT=%llu",
+	snprintf(f[n++], sizeof f[0], "TLSMUX_BYTES_OUT=%llu",
 		 (unsigned long long)s->bytes_out);
-	snprintf(f[8], sizeof f[8], "TLSMUX_DURATION=%ld.%03ld",
+	snprintf(f[n++], sizeof f[0], "TLSMUX_DURATION=%ld.%03ld",
 		 s->duration_ms / 1000, s->duration_ms % 1000);
-	snprintf(f[9], sizeof f[9], "TLSMUX_CLOSED=%s", or_dash(s->closed));
-	snprintf(f[10], sizeof f[10], "TLSMUX_PHASE=%s", or_dash(s->phase));
-	snprintf(f[11], sizeof f[11], "TLSMUX_EXIT=%d", s->exit_code);
-	const char *fields[12];
-	for (int i = 0; i < 12; i++)
+	snprintf(f[n++], sizeof f[0], "TLSMUX_CLOSED=%s", or_dash(s->closed));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_PHASE=%s", or_dash(s->phase));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_EXIT=%d", s->exit_code);
+	if (s->extra & LOG_FIELD_CERT)
+		snprintf(f[n++], sizeof f[0], "TLSMUX_CERT=%s", cert);
+	if (s->extra & LOG_FIELD_ALPN)
+		snprintf(f[n++], sizeof f[0], "TLSMUX_ALPN=%s", alpn);
+	if (s->extra & LOG_FIELD_RESUMED)
+		snprintf(f[n++], sizeof f[0], "TLSMUX_RESUMED=%s",
+			 or_dash(s->resumed));
+	if (s->extra & LOG_FIELD_CLIENT_CERT)
+		snprintf(f[n++], sizeof f[0], "TLSMUX_CLIENT_CERT=%s", subject);
+	const char *fields[16];
+	for (int i = 0; i < n; i++)
 		fields[i] = f[i];
-	log_emit(LOG_INFO, line, fields, 12);
+	log_emit(LOG_INFO, line, fields, (size_t)n);
 }
 
 const char *log_strerror(int err)

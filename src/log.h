@@ -26,7 +26,25 @@ struct log_summary {
 	uint64_t bytes_out;	/* backend -> client */
 	long duration_ms;
 	int exit_code;
+	/*
+	 * Fields that exist only when an option asks for them, logged after
+	 * exit so that the lines of configurations without those options
+	 * stay as they were: LOG_FIELD_* bits, from log_extra_fields().
+	 */
+	unsigned extra;
+	const char *cert;	/* --cert-dir entry served */
+	const char *alpn;	/* --alpn protocol negotiated */
+	const char *resumed;	/* --ticket-key: yes, no */
+	const char *client_cert; /* --client-ca: verified subject DN */
 };
+
+#define LOG_FIELD_CERT 1u
+#define LOG_FIELD_ALPN 2u
+#define LOG_FIELD_RESUMED 4u
+#define LOG_FIELD_CLIENT_CERT 8u
+
+/* Which extra fields a configuration logs, on every path alike. */
+unsigned log_extra_fields(const struct options *o);
 
 void log_summary(const struct log_summary *s);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "policy.h"
 
 #define CONFIG_MAX_SIZE (1 << 20)
 #define CONFIG_MAX_DEPTH 4
@@ -22,7 +23,19 @@ const char options_usage[] =
 	"  --backend ADDR            host:port, [v6]:port, unix:/path or @abstract; repeat for failover\n"
 	"  --cert FILE               certificate chain (PEM), read for each TLS connection\n"
 	"  --key FILE                private key (PEM); optional if --cert holds it\n"
-	"  --priority STRING         GnuTLS priority string (default: TLS 1.2/1.3, AEAD, ECDHE)\n"
+	"  --priority STRING         secure (default: AEAD, ECDHE), strict, compatible, or a GnuTLS string\n"
+	"  --min-version VERSION     tls1.2 (default) or tls1.3 (tls1.0, tls1.1 for legacy clients)\n"
+	"  --cert-dir DIR            certificates chosen by the client's server name (SNI)\n"
+	"  --strict-sni              refuse clients whose server name has no certificate\n"
+	"  --alpn LIST               protocols to offer, comma-separated (h2,http/1.1)\n"
+	"  --client-ca FILE          CA certificates (PEM) that client certificates must chain to\n"
+	"  --verify none|optional|required   client certificates (default: required with --client-ca)\n"
+	"  --crl FILE                revoked client certificates (PEM CRLs)\n"
+	"  --allow-cn GLOB           admit client certificates whose CN matches; repeatable\n"
+	"  --allow-san [dns:|uri:|email:]GLOB  admit by subject alternative name; repeatable\n"
+	"  --ticket-key FILE         session ticket key shared by every process (resumption)\n"
+	"  --new-ticket-key FILE     write a fresh ticket key to FILE (mode 0600), then exit\n"
+	"  --ocsp FILE               OCSP response (DER) to staple with --cert\n"
 	"  --detect-timeout DUR      wait for the client's first bytes (default 2s)\n"
 	"  --on-silence plain|close  what a silent client gets (default plain)\n"
 	"  --handshake-timeout DUR   TLS handshake deadline (default 10s)\n"
@@ -42,6 +55,10 @@ static const struct {
 	{"handshake-timeout", 1}, {"connect-timeout", 1}, {"idle-timeout", 1},
 	{"log", 1},		{"check", 0},		{"help", 0},
 	{"version", 0},
+	{"cert-dir", 1},	{"strict-sni", 0},	{"alpn", 1},
+	{"client-ca", 1},	{"verify", 1},		{"crl", 1},
+	{"allow-cn", 1},	{"allow-san", 1},	{"ticket-key", 1},
+	{"new-ticket-key", 1},	{"ocsp", 1},		{"min-version", 1},
 };
 
 void options_defaults(struct options *o)
@@ -120,6 +137,48 @@ static int options_set_duration(long *out, const char *name,
 static int options_read_file(struct options *o, const char *path, int depth,
 			     char *err, size_t err_size);
 
+/* Protocol names GnuTLS accepts: up to 8, printable, 1 to 31 bytes each. */
+static int options_check_alpn(const char *list, char *err, size_t err_size)
+{
+	size_t count = 0, len = 0;
+
+	for (const char *p = list;; p++) {
+		if (*p == ',' || *p == '\0') {
+			if (len == 0 || len > OPTIONS_ALPN_NAME_MAX ||
+			    ++count > OPTIONS_MAX_ALPN) {
+				snprintf(err, err_size,
+					 "--alpn %s: expected up to %d names of 1 to %d bytes, separated by commas",
+					 list, OPTIONS_MAX_ALPN,
+					 OPTIONS_ALPN_NAME_MAX);
+				return EX_USAGE;
+			}
+			if (*p == '\0')
+				return 0;
+			len = 0;
+		} else if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+			snprintf(err, err_size,
+				 "--alpn %s: protocol names are printable ASCII",
+				 list);
+			return EX_USAGE;
+		} else {
+			len++;
+		}
+	}
+}
+
+static int options_add_pattern(const char **list, size_t *count,
+			       const char *name, const char *value,
+			       char *err, size_t err_size)
+{
+	if (*count == OPTIONS_MAX_ALLOW) {
+		snprintf(err, err_size, "--%s %s: at most %d patterns", name,
+			 value, OPTIONS_MAX_ALLOW);
+		return EX_USAGE;
+	}
+	list[(*count)++] = value;
+	return 0;
+}
+
 int options_apply(struct options *o, const char *name, const char *value,
 		  char *err, size_t err_size)
 {
@@ -190,6 +249,55 @@ int options_apply(struct options *o, const char *name, const char *value,
 		else {
 			snprintf(err, err_size,
 				 "--log %s: expected auto, stderr, syslog or journal",
+				 value);
+			return EX_USAGE;
+		}
+	} else if (strcmp(name, "cert-dir") == 0) {
+		o->cert_dir = value;
+	} else if (strcmp(name, "strict-sni") == 0) {
+		o->strict_sni = 1;
+	} else if (strcmp(name, "alpn") == 0) {
+		o->alpn = value;
+		return options_check_alpn(value, err, err_size);
+	} else if (strcmp(name, "client-ca") == 0) {
+		o->client_ca = value;
+	} else if (strcmp(name, "crl") == 0) {
+		o->crl = value;
+	} else if (strcmp(name, "verify") == 0) {
+		if (strcmp(value, "none") == 0)
+			o->verify = VERIFY_NONE;
+		else if (strcmp(value, "optional") == 0)
+			o->verify = VERIFY_OPTIONAL;
+		else if (strcmp(value, "required") == 0)
+			o->verify = VERIFY_REQUIRED;
+		else {
+			snprintf(err, err_size,
+				 "--verify %s: expected none, optional or required",
+				 value);
+			return EX_USAGE;
+		}
+	} else if (strcmp(name, "allow-cn") == 0) {
+		return options_add_pattern(o->allow_cn, &o->allow_cn_count,
+					   name, value, err, err_size);
+	} else if (strcmp(name, "allow-san") == 0) {
+		return options_add_pattern(o->allow_san, &o->allow_san_count,
+					   name, value, err, err_size);
+	} else if (strcmp(name, "ticket-key") == 0) {
+		o->ticket_key = value;
+	} else if (strcmp(name, "new-ticket-key") == 0) {
+		o->new_ticket_key = value;
+	} else if (strcmp(name, "ocsp") == 0) {
+		o->ocsp = value;
+	} else if (strcmp(name, "min-version") == 0) {
+		static const char *const versions[] = {"tls1.0", "tls1.1",
+						       "tls1.2", "tls1.3"};
+		o->min_version = 0;
+		for (int i = 0; i < 4; i++)
+			if (strcmp(value, versions[i]) == 0)
+				o->min_version = POLICY_TLS10 + i;
+		if (o->min_version == 0) {
+			snprintf(err, err_size,
+				 "--min-version %s: expected tls1.2 or tls1.3 (tls1.0, tls1.1 for legacy clients)",
 				 value);
 			return EX_USAGE;
 		}

@@ -7,9 +7,14 @@
 #include "addr.h"
 
 #define OPTIONS_MAX_BACKENDS 16
+#define OPTIONS_MAX_ALLOW 32
+#define OPTIONS_MAX_ALPN 8
+#define OPTIONS_ALPN_NAME_MAX 31
 
 enum log_target { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_JOURNAL };
 enum on_silence { SILENCE_PLAIN, SILENCE_CLOSE };
+/* VERIFY_DEFAULT: required when --client-ca is given, none otherwise. */
+enum verify_mode { VERIFY_DEFAULT, VERIFY_NONE, VERIFY_OPTIONAL, VERIFY_REQUIRED };
 
 struct options {
 	struct addr backends[OPTIONS_MAX_BACKENDS];
@@ -23,6 +28,22 @@ struct options {
 	long idle_timeout_ms;		/* 0: never */
 	enum on_silence on_silence;
 	enum log_target log;
+	/* Production TLS: certificates by SNI, ALPN, client certificates,
+	 * session tickets, OCSP stapling, version floor. */
+	const char *cert_dir;
+	int strict_sni;
+	const char *alpn;		/* comma-separated */
+	const char *client_ca;
+	const char *crl;
+	enum verify_mode verify;
+	const char *allow_cn[OPTIONS_MAX_ALLOW];
+	size_t allow_cn_count;
+	const char *allow_san[OPTIONS_MAX_ALLOW];
+	size_t allow_san_count;
+	const char *ticket_key;
+	const char *new_ticket_key;
+	const char *ocsp;
+	int min_version;		/* 10 + minor: 12 is TLS 1.2; 0 unset */
 	int check;
 	int help;
 	int version;

@@ -5,13 +5,17 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "certs.h"
+#include "clientcert.h"
 #include "conn.h"
+#include "log.h"
 #include "options.h"
 #include "pump.h"
 
 struct tls_conn {
 	gnutls_session_t session;
 	gnutls_certificate_credentials_t credentials;
+	const struct options *options;
 	int in_fd;
 	int out_fd;
 	int out_is_socket;
@@ -25,31 +29,31 @@ struct tls_conn {
 	const char *client_eof;	/* close_notify or fin */
 	const char *error;	/* GnuTLS's text for the last fatal error */
 	char sni[256];
+	char alpn[OPTIONS_ALPN_NAME_MAX + 1];
+	/* Decided by the handshake callbacks. */
+	int chosen;			/* choice holds the server certificate's files */
+	struct certs_choice choice;
+	struct certs_loaded loaded;
+	int client_checked;		/* the client's certificate was judged */
+	struct clientcert_verdict client;
+	int refusal_exit;		/* a callback refused: exit code, */
+	int refusal_alert;		/* alert (-1: none), */
+	char refusal[1024];		/* and the error line */
 };
 
-/* The certificate chain and key, parsed; for --check. */
-struct tls_files {
-	gnutls_x509_crt_t *certs;
-	unsigned cert_count;
-	gnutls_x509_privkey_t key;
-};
-
-extern const char tls_default_priority[];
 extern const struct pump_ops tls_pump_ops;
 
-/* Read cert and key (per connection) and set up the session.  0 or an exit code. */
+/* Check option combinations the TLS side needs.  0 or EX_USAGE. */
+int tls_check_options(const struct options *o, char *err, size_t err_size);
+
+/* Set up the session (files are read in the handshake).  0 or an exit code. */
 int tls_start(struct tls_conn *t, const struct options *o,
 	      const struct client *c, char *err, size_t err_size);
-/* 0, or an exit code (EX_TEMPFAIL, EX_PROTOCOL) with the reason in err. */
+/* 0, or an exit code (EX_TEMPFAIL, EX_PROTOCOL, EX_CONFIG) with the reason in err. */
 int tls_handshake(struct tls_conn *t, long timeout_ms, char *err,
 		  size_t err_size);
-void tls_describe(struct tls_conn *t, const char **version,
-		  const char **cipher);
+/* Fill the summary's TLS fields: version, cipher, sni, cert, alpn, resumed, client_cert. */
+void tls_describe(struct tls_conn *t, struct log_summary *s);
 void tls_free(struct tls_conn *t);
-
-/* Parse the files with a reason for each failure; for --check.  0 or EX_CONFIG. */
-int tls_files_load(const struct options *o, struct tls_files *f, char *err,
-		   size_t err_size);
-void tls_files_free(struct tls_files *f);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * tlsmux-tls: the TLS half of tlsmux, exec'd by tlsmux when a connection
- * opens with a ClientHello (and for --check).  Reads the certificate and
- * key afresh, so a renewed certificate is served from the next
- * connection on; runs the handshake; connects to the backend; pumps the
- * decrypted bytes with the same half-close rules as the plain path.
+ * opens with a ClientHello (and for --check and --new-ticket-key).  Reads
+ * the certificate and key afresh, so a renewed certificate is served from
+ * the next connection on; runs the handshake; connects to the backend;
+ * pumps the decrypted bytes with the same half-close rules as the plain
+ * path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "options.h"
 #include "pump.h"
+#include "ticket.h"
 #include "tls.h"
 
 static long start_ms;
@@ -54,12 +56,20 @@ int main(int argc, char **argv)
 		log_init_command();
 		return check_run(&o);
 	}
+	if (o.new_ticket_key) {
+		log_init_command();
+		rc = ticket_key_write_new(o.new_ticket_key, err, sizeof err);
+		if (rc != 0)
+			log_error("%s", err);
+		return rc;
+	}
 
 	start_ms = clock_now_ms();
 	if (conn_import(&connection, &start_ms) < 0)
 		conn_setup(&connection);	/* started directly by a launcher */
 	struct log_summary s = {.client = connection.addr, .path = "tls",
-				.phase = "handshake"};
+				.phase = "handshake",
+				.extra = log_extra_fields(&o)};
 
 	rc = tls_start(&t, &o, &connection, err, sizeof err);
 	if (rc == 0)
@@ -70,8 +80,7 @@ int main(int argc, char **argv)
 		tls_free(&t);
 		return finish(&s, rc);
 	}
-	tls_describe(&t, &s.version, &s.cipher);
-	s.sni = t.sni;
+	tls_describe(&t, &s);
 
 	const struct addr *used;
 	s.phase = "connect";
