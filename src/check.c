@@ -418,13 +418,12 @@ int check_run(const struct options *o)
 	rc = 0;
 	if (o->cert != NULL && check_cert(o, now) != 0)
 		rc = EX_CONFIG;
-	/* A broken --cert stops here, as it always did: its lines say enough. */
-	if (rc == 0 && o->cert_dir != NULL && check_cert_dir(o, now) != 0)
+	if (o->cert_dir != NULL && check_cert_dir(o, now) != 0)
 		rc = EX_CONFIG;
-	if (rc == 0 && (o->client_ca != NULL || o->verify != VERIFY_DEFAULT) &&
+	if ((o->client_ca != NULL || o->verify != VERIFY_DEFAULT) &&
 	    check_client_ca(o, now) != 0)
 		rc = EX_CONFIG;
-	if (rc == 0 && o->ticket_key != NULL && check_ticket_key(o) != 0)
+	if (o->ticket_key != NULL && check_ticket_key(o) != 0)
 		rc = EX_CONFIG;
 	if (rc == 0)
 		printf("ok\n");

@@ -29,10 +29,11 @@ const char options_usage[] =
 	"  --strict-sni              refuse clients whose server name has no certificate\n"
 	"  --alpn LIST               protocols to offer, comma-separated (h2,http/1.1)\n"
 	"  --client-ca FILE          CA certificates (PEM) that client certificates must chain to\n"
-	"  --verify none|optional|required   client certificates (default: required with --client-ca)\n"
+	"  --verify MODE             client certificates: none, optional, required (default: required\n"
+	"                            with --client-ca, none without)\n"
 	"  --crl FILE                revoked client certificates (PEM CRLs)\n"
 	"  --allow-cn GLOB           admit client certificates whose CN matches; repeatable\n"
-	"  --allow-san [dns:|uri:|email:]GLOB  admit by subject alternative name; repeatable\n"
+	"  --allow-san PATTERN       [dns:|uri:|email:]GLOB: admit by subject alternative name; repeatable\n"
 	"  --ticket-key FILE         session ticket key shared by every process (resumption)\n"
 	"  --new-ticket-key FILE     write a fresh ticket key to FILE (mode 0600), then exit\n"
 	"  --ocsp FILE               OCSP response (DER) to staple with --cert\n"
@@ -43,7 +44,7 @@ const char options_usage[] =
 	"  --idle-timeout DUR        close after DUR without traffic (default 1h, 0 = never)\n"
 	"  --log auto|stderr|syslog|journal\n"
 	"  -f FILE                   read options from FILE, one per line\n"
-	"  --check                   validate options, certificate and key, then exit\n"
+	"  --check                   validate the options and every file they name, then exit\n"
 	"  --help, --version\n";
 
 static const struct {
