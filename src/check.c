@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <stdio.h>
@@ -111,7 +112,7 @@ static int check_cert(const struct options *o, time_t now)
 			log_error("check: ocsp %s: %s", o->ocsp, why);
 			rc = EX_CONFIG;
 		} else {
-			check_print_time("ocsp: good until", expires);
+			check_print_time("ocsp good until", expires);
 		}
 		gnutls_free(der.data);
 	}
@@ -120,8 +121,10 @@ static int check_cert(const struct options *o, time_t now)
 }
 
 struct check_entry {
-	char name[SNI_ENTRY_MAX];
+	char name[NAME_MAX + 1];
 	int layout;	/* 0: NAME.pem, 1: NAME.crt + NAME.key, 2: NAME/ */
+	int unreachable;	/* no server name leads to it */
+	char file[NAME_MAX + 1];
 };
 
 static int check_entry_compare(const void *a, const void *b)
@@ -227,11 +230,8 @@ static int check_cert_dir(const struct options *o, time_t now)
 			continue;
 		snprintf(e.name, sizeof e.name, "%.*s",
 			 (int)(e.layout == 2 ? len : len - 4), de->d_name);
-		if (!sni_entry_valid(e.name)) {
-			log_error("check: warning: cert-dir %s: %s is not named after a host name, *.parent or %s: no connection uses it",
-				  o->cert_dir, de->d_name, SNI_DEFAULT_ENTRY);
-			continue;
-		}
+		snprintf(e.file, sizeof e.file, "%s", de->d_name);
+		e.unreachable = !sni_entry_valid(e.name);
 		if (count == capacity) {
 			capacity = capacity ? capacity * 2 : 64;
 			struct check_entry *grown =
@@ -258,6 +258,11 @@ static int check_cert_dir(const struct options *o, time_t now)
 	size_t distinct = 0;
 	int have_default = o->cert != NULL;
 	for (size_t i = 0; i < count; i++) {
+		if (entries[i].unreachable) {
+			log_error("check: warning: cert-dir %s: %s is not named after a host name, *.parent or %s: no connection uses it",
+				  o->cert_dir, entries[i].file, SNI_DEFAULT_ENTRY);
+			continue;
+		}
 		/* A name filed twice: connections take the first layout. */
 		if (i > 0 && strcmp(entries[i].name, entries[i - 1].name) == 0) {
 			log_error("check: warning: cert-dir %s: %s has more than one certificate: the %s one is used",
@@ -336,8 +341,12 @@ static int check_client_ca(const struct options *o, time_t now)
 			unsigned verify = 0;
 			time_t next = gnutls_x509_crl_get_next_update(crls[i]);
 			int count = gnutls_x509_crl_get_crt_count(crls[i]);
+			/* Signed by a CA of ours: dates are judged below. */
+			unsigned dates = GNUTLS_CERT_INVALID |
+					 GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
+					 GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE;
 			if (gnutls_x509_crl_verify(crls[i], cas, ca_count, 0, &verify) < 0 ||
-			    verify != 0) {
+			    (verify & ~dates) != 0 || (verify != 0 && !(verify & ~GNUTLS_CERT_INVALID))) {
 				log_error("check: crl %s: not signed by a CA in --client-ca %s",
 					  o->crl, o->client_ca);
 				rc = EX_CONFIG;

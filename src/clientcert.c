@@ -45,7 +45,8 @@ int clientcert_check_options(const struct options *o, char *err,
 }
 
 int clientcert_setup(gnutls_certificate_credentials_t credentials,
-		     const struct options *o, char *err, size_t err_size)
+		     const struct options *o, time_t *crl_stale_since,
+		     char *err, size_t err_size)
 {
 	gnutls_datum_t data;
 	int rc;
@@ -65,14 +66,37 @@ int clientcert_setup(gnutls_certificate_credentials_t credentials,
 	}
 	if (o->crl == NULL)
 		return 0;
+	/*
+	 * GnuTLS applies a CRL past its next update as if it were current;
+	 * a revocation issued since would go unseen, so such a CRL refuses
+	 * every certificate instead (clientcert_verify).
+	 */
+	gnutls_x509_crl_t *crls = NULL;
+	unsigned count = 0;
 	if ((rc = certs_read_file("crl", o->crl, -1, &data, err, err_size)) != 0)
 		return rc;
-	rc = gnutls_certificate_set_x509_crl_mem(credentials, &data,
-						 GNUTLS_X509_FMT_PEM);
+	rc = gnutls_x509_crl_list_import2(&crls, &count, &data,
+					  GNUTLS_X509_FMT_PEM, 0);
 	gnutls_free(data.data);
-	if (rc <= 0) {
-		snprintf(err, err_size, "crl %s: %s", o->crl,
-			 rc == 0 ? "no CRL found" : gnutls_strerror(rc));
+	if (rc < 0 || count == 0) {
+		snprintf(err, err_size, "crl %s: cannot parse: %s", o->crl,
+			 rc < 0 ? gnutls_strerror(rc) : "no CRL found");
+		return EX_CONFIG;
+	}
+	time_t now = time(NULL);
+	for (unsigned i = 0; i < count; i++) {
+		time_t next = gnutls_x509_crl_get_next_update(crls[i]);
+		if (next != (time_t)-1 && now >= next &&
+		    (*crl_stale_since == 0 || next < *crl_stale_since))
+			*crl_stale_since = next;
+	}
+	/* The credentials keep copies. */
+	rc = gnutls_certificate_set_x509_crl(credentials, crls, (int)count);
+	for (unsigned i = 0; i < count; i++)
+		gnutls_x509_crl_deinit(crls[i]);
+	gnutls_free(crls);
+	if (rc < 0) {
+		snprintf(err, err_size, "crl %s: %s", o->crl, gnutls_strerror(rc));
 		return EX_CONFIG;
 	}
 	return 0;
@@ -169,7 +193,7 @@ static void clientcert_refuse(struct clientcert_verdict *v, int exit_code,
 }
 
 void clientcert_verify(gnutls_session_t session, const struct options *o,
-		       struct clientcert_verdict *v)
+		       time_t crl_stale_since, struct clientcert_verdict *v)
 {
 	unsigned count = 0, status = 0;
 	const gnutls_datum_t *chain = gnutls_certificate_get_peers(session, &count);
@@ -213,8 +237,9 @@ void clientcert_verify(gnutls_session_t session, const struct options *o,
 		snprintf(reason, sizeof reason, "cannot verify: %s",
 			 gnutls_strerror(rc));
 		clientcert_refuse(v, EX_PROTOCOL, GNUTLS_A_BAD_CERTIFICATE, reason);
-	} else if (status & (GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
-			     GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE)) {
+	} else if (crl_stale_since != 0 ||
+		   (status & (GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
+			      GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE))) {
 		char reason[512];
 		snprintf(reason, sizeof reason,
 			 "cannot check revocation: crl %s is out of date",

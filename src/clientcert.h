@@ -3,6 +3,7 @@
 #define TLSMUX_CLIENTCERT_H
 
 #include <gnutls/gnutls.h>
+#include <time.h>
 
 #include "options.h"
 
@@ -23,12 +24,20 @@ enum verify_mode clientcert_mode(const struct options *o);
 int clientcert_check_options(const struct options *o, char *err,
 			     size_t err_size);
 
-/* Load --client-ca and --crl into the credentials.  0 or EX_CONFIG. */
+/*
+ * Load --client-ca and --crl into the credentials.  *crl_stale_since is
+ * the next update of a CRL that is out of date, 0 when all are current.
+ * 0 or EX_CONFIG.
+ */
 int clientcert_setup(gnutls_certificate_credentials_t credentials,
-		     const struct options *o, char *err, size_t err_size);
+		     const struct options *o, time_t *crl_stale_since,
+		     char *err, size_t err_size);
 
-/* Judge the certificate the client sent in this session (or its absence). */
+/*
+ * Judge the certificate the client sent in this session (or its absence);
+ * crl_stale_since as clientcert_setup gave it.
+ */
 void clientcert_verify(gnutls_session_t session, const struct options *o,
-		       struct clientcert_verdict *v);
+		       time_t crl_stale_since, struct clientcert_verdict *v);
 
 #endif

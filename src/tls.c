@@ -82,6 +82,10 @@ static int tls_on_client_hello(gnutls_session_t session)
 	unsigned type;
 	int alert = -1;
 
+	/* The second ClientHello after a HelloRetryRequest names the same server. */
+	if (t->chosen)
+		return 0;
+
 	int rc = gnutls_server_name_get(session, name, &len, &type, 0);
 	if (rc == GNUTLS_E_SHORT_MEMORY_BUFFER) {
 		len = sizeof name - 1;	/* too long for a host name: refused by sni */
@@ -140,7 +144,7 @@ static int tls_on_client_certificate(gnutls_session_t session)
 	struct tls_conn *t = gnutls_session_get_ptr(session);
 
 	t->client_checked = 1;
-	clientcert_verify(session, t->options, &t->client);
+	clientcert_verify(session, t->options, t->crl_stale_since, &t->client);
 	if (t->client.exit_code == 0)
 		return 0;
 	t->refusal_exit = t->client.exit_code;
@@ -238,7 +242,8 @@ int tls_start(struct tls_conn *t, const struct options *o,
 						  tls_on_certificate);
 	enum verify_mode verify = clientcert_mode(o);
 	if (verify != VERIFY_NONE) {
-		if ((rc = clientcert_setup(t->credentials, o, err, err_size)) != 0)
+		if ((rc = clientcert_setup(t->credentials, o, &t->crl_stale_since,
+					   err, err_size)) != 0)
 			return rc;
 		gnutls_certificate_set_verify_function(t->credentials,
 						       tls_on_client_certificate);
@@ -382,7 +387,8 @@ int tls_handshake(struct tls_conn *t, long timeout_ms, char *err,
 	 */
 	if (clientcert_mode(t->options) != VERIFY_NONE && !t->client_checked) {
 		t->client_checked = 1;
-		clientcert_verify(t->session, t->options, &t->client);
+		clientcert_verify(t->session, t->options, t->crl_stale_since,
+				  &t->client);
 		if (t->client.exit_code != 0) {
 			tls_send_alert(t, t->client.alert);
 			snprintf(err, err_size, "%s (resumed session)",

@@ -35,6 +35,7 @@ struct tls_conn {
 	struct certs_choice choice;
 	struct certs_loaded loaded;
 	int client_checked;		/* the client's certificate was judged */
+	time_t crl_stale_since;		/* --crl is out of date since then */
 	struct clientcert_verdict client;
 	int refusal_exit;		/* a callback refused: exit code, */
 	int refusal_alert;		/* alert (-1: none), */
