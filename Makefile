@@ -29,10 +29,12 @@ GNUTLS_LIBS   = $(shell $(PKG_CONFIG) --libs gnutls)
 CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
            src/backend.o src/pump.o src/proxyproto.o src/cidr.o src/route.o \
            src/program.o
-TLS_OBJ  = src/tls.o src/check.o src/pem.o
+TLS_OBJ  = src/tls.o src/check.o src/pem.o src/certs.o src/clientcert.o \
+           src/ticket.o src/sni.o src/allow.o src/policy.o
 UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options \
              tests/unit/test_proxyproto tests/unit/test_cidr \
-             tests/unit/test_route tests/unit/test_program tests/unit/test_pem
+             tests/unit/test_route tests/unit/test_program tests/unit/test_pem \
+             tests/unit/test_sni tests/unit/test_allow tests/unit/test_policy
 
 all: tlsmux tlsmux-tls
 
@@ -43,8 +45,9 @@ tlsmux-tls: src/tlsmux-tls.o $(CORE_OBJ) $(TLS_OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ src/tlsmux-tls.o $(CORE_OBJ) \
 	    $(TLS_OBJ) $(GNUTLS_LIBS)
 
-src/tls.o src/check.o src/tlsmux-tls.o: src/tls.h
-src/tls.o src/check.o src/tlsmux-tls.o: ALL_CPPFLAGS += $(GNUTLS_CFLAGS)
+GNUTLS_OBJ = src/tls.o src/check.o src/certs.o src/clientcert.o src/ticket.o \
+             src/tlsmux-tls.o
+$(GNUTLS_OBJ): ALL_CPPFLAGS += $(GNUTLS_CFLAGS)
 
 $(CORE_OBJ) src/tlsmux.o src/tlsmux-tls.o $(TLS_OBJ): src/*.h Makefile
 
@@ -76,6 +79,12 @@ tests/unit/test_program: tests/unit/test_program.c src/program.o src/log.o \
     src/pump.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    src/program.o src/log.o src/pump.o
+tests/unit/test_sni: tests/unit/test_sni.c src/sni.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/sni.o
+tests/unit/test_allow: tests/unit/test_allow.c src/allow.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/allow.o
+tests/unit/test_policy: tests/unit/test_policy.c src/policy.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/policy.o
 
 # Installs what the tests need (Debian), builds, runs unit and bats tests.
 check:
@@ -116,7 +125,7 @@ FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_WORK    ?= /tmp/tlsmux-fuzz
 FUZZ_TARGETS  = tests/fuzz/fuzz_sniff tests/fuzz/fuzz_addr \
                 tests/fuzz/fuzz_options tests/fuzz/fuzz_proxyproto \
-                tests/fuzz/fuzz_route
+                tests/fuzz/fuzz_route tests/fuzz/fuzz_sni
 
 tests/fuzz/fuzz_sniff: tests/fuzz/fuzz_sniff.c src/sniff.c src/sniff.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sniff.c src/sniff.c
@@ -134,6 +143,8 @@ tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c \
     src/proxyproto.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_proxyproto.c \
 	    src/proxyproto.c
+tests/fuzz/fuzz_sni: tests/fuzz/fuzz_sni.c src/sni.c src/sni.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sni.c src/sni.c
 
 # Runs every harness, prints each one's final stats line, fails if any crashed.
 fuzz: $(FUZZ_TARGETS)

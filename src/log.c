@@ -183,23 +183,54 @@ int log_stderr_is_safe(void)
 	return stderr_safe;
 }
 
+unsigned log_extra_fields(const struct options *o)
+{
+	return (o->cert_dir ? LOG_FIELD_CERT : 0) |
+	       (o->alpn || o->alpn_routes ? LOG_FIELD_ALPN : 0) |
+	       (o->ticket_key ? LOG_FIELD_RESUMED : 0) |
+	       (o->client_ca ? LOG_FIELD_CLIENT_CERT : 0);
+}
+
+/*
+ * Peer-controlled text that may hold blanks (a certificate's subject):
+ * every byte outside '!'..'~', and the backslash itself, as \xHH.
+ */
+static void log_escape(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in;
+	     *p != '\0' && o + 5 < size; p++) {
+		if (*p < 0x21 || *p > 0x7e || *p == '\\')
+			o += (size_t)snprintf(out + o, size - o, "\\x%02x", *p);
+		else
+			out[o++] = (char)*p;
+	}
+	out[o] = '\0';
+}
+
 void log_summary(const struct log_summary *s)
 {
-	char sni[256], line[1024], bytes_in[24] = "-", bytes_out[24] = "-";
-	char backend[256];
+	char sni[256], line[2048], bytes_in[24] = "-", bytes_out[24] = "-";
+	char backend[256], cert[300], alpn[256], subject[300];
 
 	snprintf(sni, sizeof sni, "%s", or_dash(s->sni));
 	log_sanitize(sni);
 	/* A program's path and arguments come from the configuration: one field still. */
 	snprintf(backend, sizeof backend, "%s", or_dash(s->backend));
 	log_sanitize(backend);
+	snprintf(cert, sizeof cert, "%s", or_dash(s->cert));
+	log_sanitize(cert);
+	snprintf(alpn, sizeof alpn, "%s", or_dash(s->alpn));
+	log_sanitize(alpn);
+	log_escape(or_dash(s->client_cert), subject, sizeof subject);
 	if (!s->bytes_unknown) {
 		snprintf(bytes_in, sizeof bytes_in, "%llu",
 			 (unsigned long long)s->bytes_in);
 		snprintf(bytes_out, sizeof bytes_out, "%llu",
 			 (unsigned long long)s->bytes_out);
 	}
-	int n = snprintf(line, sizeof line,
+	snprintf(line, sizeof line,
 		 "conn client=%s path=%s backend=%s version=%s cipher=%s sni=%s"
 		 " in=%s out=%s duration=%ld.%03lds closed=%s client_eof=%s"
 		 " phase=%s exit=%d",
@@ -208,43 +239,62 @@ void log_summary(const struct log_summary *s)
 		 bytes_out, s->duration_ms / 1000,
 		 s->duration_ms % 1000, or_dash(s->closed),
 		 or_dash(s->client_eof), or_dash(s->phase), s->exit_code);
-	const char *extra_name[3] = {"via", "unique_id", "program"};
-	const char *extra_value[3] = {s->via, s->unique_id, s->program};
-	for (int i = 0; i < 3; i++)
-		if (extra_value[i] != NULL && *extra_value[i] != '\0' && n > 0 &&
-		    (size_t)n < sizeof line)
-			n += snprintf(line + n, sizeof line - (size_t)n, " %s=%s",
-				      extra_name[i], extra_value[i]);
+	/*
+	 * After exit=, in this order: the fields the configuration asks for
+	 * (present on every line, "-" when empty), then those a connection
+	 * may add (present only when set).
+	 */
+	const struct {
+		const char *name, *journal, *value;
+		int shown;
+	} tail[] = {
+		{"cert", "TLSMUX_CERT", cert, s->extra & LOG_FIELD_CERT},
+		{"alpn", "TLSMUX_ALPN", alpn, s->extra & LOG_FIELD_ALPN},
+		{"resumed", "TLSMUX_RESUMED", or_dash(s->resumed),
+		 s->extra & LOG_FIELD_RESUMED},
+		{"client_cert", "TLSMUX_CLIENT_CERT", subject,
+		 s->extra & LOG_FIELD_CLIENT_CERT},
+		{"via", "TLSMUX_VIA", s->via, s->via != NULL && *s->via != '\0'},
+		{"unique_id", "TLSMUX_UNIQUE_ID", s->unique_id,
+		 s->unique_id != NULL && *s->unique_id != '\0'},
+		{"program", "TLSMUX_PROGRAM", s->program,
+		 s->program != NULL && *s->program != '\0'},
+	};
+	enum { TAIL_COUNT = sizeof tail / sizeof tail[0] };
+	for (size_t i = 0; i < TAIL_COUNT; i++) {
+		size_t len = strlen(line);
+		if (tail[i].shown)
+			snprintf(line + len, sizeof line - len, " %s=%s",
+				 tail[i].name, tail[i].value);
+	}
 
 	if (log_sink != SINK_JOURNAL) {
 		log_emit(LOG_INFO, line, NULL, 0);
 		return;
 	}
-	char f[15][300];
-	snprintf(f[0], sizeof f[0], "TLSMUX_CLIENT=%s", or_dash(s->client));
-	snprintf(f[1], sizeof f[1], "TLSMUX_PATH=%s", or_dash(s->path));
-	snprintf(f[2], sizeof f[2], "TLSMUX_BACKEND=%s", backend);
-	snprintf(f[3], sizeof f[3], "TLSMUX_TLS_VERSION=%s", or_dash(s->version));
-	snprintf(f[4], sizeof f[4], "TLSMUX_CIPHER=%s", or_dash(s->cipher));
-	snprintf(f[5], sizeof f[5], "TLSMUX_SNI=%s", sni);
-	snprintf(f[6], sizeof f[6], "TLSMUX_BYTES_IN=%s", bytes_in);
-	snprintf(f[7], sizeof f[7], "TLSMUX_BYTES_OUT=%s", bytes_out);
-	snprintf(f[8], sizeof f[8], "TLSMUX_DURATION=%ld.%03ld",
+	char f[12 + TAIL_COUNT][320];
+	size_t n = 0;
+	snprintf(f[n++], sizeof f[0], "TLSMUX_CLIENT=%s", or_dash(s->client));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_PATH=%s", or_dash(s->path));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_BACKEND=%s", backend);
+	snprintf(f[n++], sizeof f[0], "TLSMUX_TLS_VERSION=%s", or_dash(s->version));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_CIPHER=%s", or_dash(s->cipher));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_SNI=%s", sni);
+	snprintf(f[n++], sizeof f[0], "TLSMUX_BYTES_IN=%s", bytes_in);
+	snprintf(f[n++], sizeof f[0], "TLSMUX_BYTES_OUT=%s", bytes_out);
+	snprintf(f[n++], sizeof f[0], "TLSMUX_DURATION=%ld.%03ld",
 		 s->duration_ms / 1000, s->duration_ms % 1000);
-	snprintf(f[9], sizeof f[9], "TLSMUX_CLOSED=%s", or_dash(s->closed));
-	snprintf(f[10], sizeof f[10], "TLSMUX_PHASE=%s", or_dash(s->phase));
-	snprintf(f[11], sizeof f[11], "TLSMUX_EXIT=%d", s->exit_code);
-	size_t count = 12;
-	const char *extra_field[3] = {"TLSMUX_VIA", "TLSMUX_UNIQUE_ID",
-				      "TLSMUX_PROGRAM"};
-	for (int i = 0; i < 3; i++)
-		if (extra_value[i] != NULL && *extra_value[i] != '\0')
-			snprintf(f[count++], sizeof f[0], "%s=%s", extra_field[i],
-				 extra_value[i]);
-	const char *fields[15];
-	for (size_t i = 0; i < count; i++)
+	snprintf(f[n++], sizeof f[0], "TLSMUX_CLOSED=%s", or_dash(s->closed));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_PHASE=%s", or_dash(s->phase));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_EXIT=%d", s->exit_code);
+	for (size_t i = 0; i < TAIL_COUNT; i++)
+		if (tail[i].shown)
+			snprintf(f[n++], sizeof f[0], "%s=%s", tail[i].journal,
+				 tail[i].value);
+	const char *fields[12 + TAIL_COUNT];
+	for (size_t i = 0; i < n; i++)
 		fields[i] = f[i];
-	log_emit(LOG_INFO, line, fields, count);
+	log_emit(LOG_INFO, line, fields, n);
 }
 
 const char *log_strerror(int err)

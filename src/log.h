@@ -26,12 +26,30 @@ struct log_summary {
 	uint64_t bytes_out;	/* backend -> client */
 	long duration_ms;
 	int exit_code;
-	/* Written only when set, after the fields above: */
+	int bytes_unknown;	/* in/out not seen (a program on the client's fds) */
+	/*
+	 * Fields that exist only when an option asks for them, logged after
+	 * exit so that the lines of configurations without those options
+	 * stay as they were: LOG_FIELD_* bits, from log_extra_fields().
+	 */
+	unsigned extra;
+	const char *cert;	/* --cert-dir entry served */
+	const char *alpn;	/* --alpn or --route alpn=: protocol negotiated */
+	const char *resumed;	/* --ticket-key: yes, no */
+	const char *client_cert; /* --client-ca: verified subject DN */
+	/* Written only when set, after all the fields above: */
 	const char *via;	/* the balancer that sent a PROXY header */
 	const char *unique_id;	/* the UNIQUE_ID sent to the backend */
 	const char *program;	/* exit:N or signal:N of an --exec program */
-	int bytes_unknown;	/* in/out not seen (a program on the client's fds) */
 };
+
+#define LOG_FIELD_CERT 1u
+#define LOG_FIELD_ALPN 2u
+#define LOG_FIELD_RESUMED 4u
+#define LOG_FIELD_CLIENT_CERT 8u
+
+/* Which extra fields a configuration logs, on every path alike. */
+unsigned log_extra_fields(const struct options *o);
 
 void log_summary(const struct log_summary *s);
 

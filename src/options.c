@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "policy.h"
 
 #define CONFIG_MAX_SIZE (1 << 20)
 #define CONFIG_MAX_DEPTH 4
@@ -23,7 +24,20 @@ const char options_usage[] =
 	"  --backend ADDR            host:port, [v6]:port, unix:/path or @abstract; repeat for failover\n"
 	"  --cert FILE               certificate chain (PEM), read for each TLS connection\n"
 	"  --key FILE                private key (PEM); optional if --cert holds it\n"
-	"  --priority STRING         GnuTLS priority string (default: TLS 1.2/1.3, AEAD, ECDHE)\n"
+	"  --priority STRING         secure (default: AEAD, ECDHE), strict, compatible, or a GnuTLS string\n"
+	"  --min-version VERSION     tls1.2 (default) or tls1.3 (tls1.0, tls1.1 for legacy clients)\n"
+	"  --cert-dir DIR            certificates chosen by the client's server name (SNI)\n"
+	"  --strict-sni              refuse clients whose server name has no certificate\n"
+	"  --alpn LIST               protocols to offer, comma-separated (h2,http/1.1)\n"
+	"  --client-ca FILE          CA certificates (PEM) that client certificates must chain to\n"
+	"  --verify MODE             client certificates: none, optional, required (default: required\n"
+	"                            with --client-ca, none without)\n"
+	"  --crl FILE                revoked client certificates (PEM CRLs)\n"
+	"  --allow-cn GLOB           admit client certificates whose CN matches; repeatable\n"
+	"  --allow-san PATTERN       [dns:|uri:|email:]GLOB: admit by subject alternative name; repeatable\n"
+	"  --ticket-key FILE         session ticket key shared by every process (resumption)\n"
+	"  --new-ticket-key FILE     write a fresh ticket key to FILE (mode 0600), then exit\n"
+	"  --ocsp FILE               OCSP response (DER) to staple with --cert\n"
 	"  --detect-timeout DUR      wait for the client's first bytes (default 2s)\n"
 	"  --on-silence plain|close  what a silent client gets (default plain)\n"
 	"  --handshake-timeout DUR   TLS handshake deadline (default 10s)\n"
@@ -40,7 +54,7 @@ const char options_usage[] =
 	"  --proxy-from LIST         CIDRs (or unix) trusted to send it; required with --accept-proxy\n"
 	"  --log auto|stderr|syslog|journal\n"
 	"  -f FILE                   read options from FILE, one per line\n"
-	"  --check                   validate options, certificate and key, then exit\n"
+	"  --check                   validate the options and every file they name, then exit\n"
 	"  --help, --version\n";
 
 static const struct {
@@ -54,13 +68,17 @@ static const struct {
 	{"version", 0},		{"tls-backend", 1},	{"plain-backend", 1},
 	{"route", 1},		{"exec", 1},		{"send-proxy", 1},
 	{"proxy-tlv", 1},	{"accept-proxy", 0},	{"proxy-from", 1},
+	{"cert-dir", 1},	{"strict-sni", 0},	{"alpn", 1},
+	{"client-ca", 1},	{"verify", 1},		{"crl", 1},
+	{"allow-cn", 1},	{"allow-san", 1},	{"ticket-key", 1},
+	{"new-ticket-key", 1},	{"ocsp", 1},		{"min-version", 1},
 };
 
 void options_defaults(struct options *o)
 {
 	size_t tables = offsetof(struct options, tls_backends);
-	size_t tables_end = offsetof(struct options, proxy_from) +
-			    sizeof o->proxy_from;
+	size_t tables_end = offsetof(struct options, allow_san) +
+			    sizeof o->allow_san;
 
 	memset(o, 0, tables);
 	memset((char *)o + tables_end, 0, sizeof *o - tables_end);
@@ -242,6 +260,23 @@ static int options_add_proxy_from(struct options *o, const char *value,
 				 err, err_size);
 }
 
+/*
+ * With --alpn, only its protocols are ever negotiated: an ALPN route
+ * whose pattern matches none of them could never apply.
+ */
+static int options_alpn_offered(const char *list, const char *pattern)
+{
+	for (const char *p = list; *p != '\0';) {
+		size_t len = strcspn(p, ",");
+		if (route_glob_match(pattern, (const unsigned char *)p, len, 0))
+			return 1;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 int options_validate(const struct options *o, char *err, size_t err_size)
 {
 	if (o->accept_proxy && o->proxy_from_count == 0) {
@@ -299,6 +334,58 @@ int options_validate(const struct options *o, char *err, size_t err_size)
 			 "no backend for plain connections: give --backend, --plain-backend or --exec");
 		return EX_USAGE;
 	}
+	for (size_t i = 0; i < o->route_count && o->alpn != NULL; i++) {
+		if (o->routes[i].kind != ROUTE_ALPN ||
+		    options_alpn_offered(o->alpn, o->routes[i].pattern))
+			continue;
+		snprintf(err, err_size,
+			 "--route alpn=%s=%s: matches none of --alpn %s",
+			 o->routes[i].pattern, o->routes[i].backend.text,
+			 o->alpn);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/* Protocol names GnuTLS accepts: up to 8, printable, 1 to 31 bytes each. */
+static int options_check_alpn(const char *list, char *err, size_t err_size)
+{
+	size_t count = 0, len = 0;
+
+	for (const char *p = list;; p++) {
+		if (*p == ',' || *p == '\0') {
+			if (len == 0 || len > OPTIONS_ALPN_NAME_MAX ||
+			    ++count > OPTIONS_MAX_ALPN) {
+				snprintf(err, err_size,
+					 "--alpn %s: expected up to %d names of 1 to %d bytes, separated by commas",
+					 list, OPTIONS_MAX_ALPN,
+					 OPTIONS_ALPN_NAME_MAX);
+				return EX_USAGE;
+			}
+			if (*p == '\0')
+				return 0;
+			len = 0;
+		} else if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+			snprintf(err, err_size,
+				 "--alpn %s: protocol names are printable ASCII",
+				 list);
+			return EX_USAGE;
+		} else {
+			len++;
+		}
+	}
+}
+
+static int options_add_pattern(const char **list, size_t *count,
+			       const char *name, const char *value,
+			       char *err, size_t err_size)
+{
+	if (*count == OPTIONS_MAX_ALLOW) {
+		snprintf(err, err_size, "--%s %s: at most %d patterns", name,
+			 value, OPTIONS_MAX_ALLOW);
+		return EX_USAGE;
+	}
+	list[(*count)++] = value;
 	return 0;
 }
 
@@ -341,6 +428,8 @@ int options_apply(struct options *o, const char *name, const char *value,
 			snprintf(err, err_size, "--route %s: %s", value, why);
 			return EX_USAGE;
 		}
+		if (o->routes[o->route_count].kind == ROUTE_ALPN)
+			o->alpn_routes = 1;
 		o->route_count++;
 	} else if (strcmp(name, "exec") == 0) {
 		o->exec = value;
@@ -402,6 +491,55 @@ int options_apply(struct options *o, const char *name, const char *value,
 		else {
 			snprintf(err, err_size,
 				 "--log %s: expected auto, stderr, syslog or journal",
+				 value);
+			return EX_USAGE;
+		}
+	} else if (strcmp(name, "cert-dir") == 0) {
+		o->cert_dir = value;
+	} else if (strcmp(name, "strict-sni") == 0) {
+		o->strict_sni = 1;
+	} else if (strcmp(name, "alpn") == 0) {
+		o->alpn = value;
+		return options_check_alpn(value, err, err_size);
+	} else if (strcmp(name, "client-ca") == 0) {
+		o->client_ca = value;
+	} else if (strcmp(name, "crl") == 0) {
+		o->crl = value;
+	} else if (strcmp(name, "verify") == 0) {
+		if (strcmp(value, "none") == 0)
+			o->verify = VERIFY_NONE;
+		else if (strcmp(value, "optional") == 0)
+			o->verify = VERIFY_OPTIONAL;
+		else if (strcmp(value, "required") == 0)
+			o->verify = VERIFY_REQUIRED;
+		else {
+			snprintf(err, err_size,
+				 "--verify %s: expected none, optional or required",
+				 value);
+			return EX_USAGE;
+		}
+	} else if (strcmp(name, "allow-cn") == 0) {
+		return options_add_pattern(o->allow_cn, &o->allow_cn_count,
+					   name, value, err, err_size);
+	} else if (strcmp(name, "allow-san") == 0) {
+		return options_add_pattern(o->allow_san, &o->allow_san_count,
+					   name, value, err, err_size);
+	} else if (strcmp(name, "ticket-key") == 0) {
+		o->ticket_key = value;
+	} else if (strcmp(name, "new-ticket-key") == 0) {
+		o->new_ticket_key = value;
+	} else if (strcmp(name, "ocsp") == 0) {
+		o->ocsp = value;
+	} else if (strcmp(name, "min-version") == 0) {
+		static const char *const versions[] = {"tls1.0", "tls1.1",
+						       "tls1.2", "tls1.3"};
+		o->min_version = 0;
+		for (int i = 0; i < 4; i++)
+			if (strcmp(value, versions[i]) == 0)
+				o->min_version = POLICY_TLS10 + i;
+		if (o->min_version == 0) {
+			snprintf(err, err_size,
+				 "--min-version %s: expected tls1.2 or tls1.3 (tls1.0, tls1.1 for legacy clients)",
 				 value);
 			return EX_USAGE;
 		}

@@ -13,10 +13,15 @@
 #define OPTIONS_MAX_PROXY_FROM 32
 /* --exec: the program and its arguments, NULL included (PROGRAM_MAX_ARGS). */
 #define OPTIONS_MAX_EXEC_ARGS 32
+#define OPTIONS_MAX_ALLOW 32
+#define OPTIONS_MAX_ALPN 8
+#define OPTIONS_ALPN_NAME_MAX 31
 
 enum log_target { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_JOURNAL };
 enum on_silence { SILENCE_PLAIN, SILENCE_CLOSE };
 enum send_proxy { SEND_PROXY_NONE, SEND_PROXY_V1, SEND_PROXY_V2 };
+/* VERIFY_DEFAULT: required when --client-ca is given, none otherwise. */
+enum verify_mode { VERIFY_DEFAULT, VERIFY_NONE, VERIFY_OPTIONAL, VERIFY_REQUIRED };
 
 /* --proxy-tlv: optional v2 TLVs. */
 #define PROXY_TLV_UNIQUE_ID 0x1
@@ -34,6 +39,20 @@ struct options {
 	long idle_timeout_ms;		/* 0: never */
 	enum on_silence on_silence;
 	enum log_target log;
+	/* Production TLS: certificates by SNI, ALPN, client certificates,
+	 * session tickets, OCSP stapling, version floor. */
+	const char *cert_dir;
+	int strict_sni;
+	const char *alpn;		/* comma-separated */
+	const char *client_ca;
+	const char *crl;
+	enum verify_mode verify;
+	size_t allow_cn_count;
+	size_t allow_san_count;
+	const char *ticket_key;
+	const char *new_ticket_key;
+	const char *ocsp;
+	int min_version;		/* 10 + minor: 12 is TLS 1.2; 0 unset */
 	int check;
 	int help;
 	int version;
@@ -41,6 +60,7 @@ struct options {
 	size_t tls_backend_count;
 	size_t plain_backend_count;
 	size_t route_count;
+	int alpn_routes;		/* some --route alpn= is given */
 	const char *exec;		/* a program per connection, or NULL */
 	/* PROXY protocol */
 	enum send_proxy send_proxy;
@@ -57,6 +77,8 @@ struct options {
 		struct addr plain_backends[OPTIONS_MAX_BACKENDS];
 		struct route routes[OPTIONS_MAX_ROUTES];
 		struct cidr proxy_from[OPTIONS_MAX_PROXY_FROM];
+		const char *allow_cn[OPTIONS_MAX_ALLOW];
+		const char *allow_san[OPTIONS_MAX_ALLOW];
 	};
 };
 

@@ -126,6 +126,7 @@ int program_environment(char *const *inherited, const struct program_facts *f,
 		env_add(&b, "SSL_CIPHER", f->cipher);
 		env_add(&b, "SSL_TLS_SNI_SERVERNAME", f->sni);
 		env_add(&b, "SSL_PEER_CERT_SUBJECT", f->peer_subject);
+		env_add(&b, "SSL_PEER_CERT_CN", f->peer_cn);
 	}
 	if (b.overflow || b.count >= b.max)
 		return -1;

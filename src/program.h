@@ -18,7 +18,8 @@ struct program_facts {
 	const char *protocol;		/* TLS only: "TLSv1.3" */
 	const char *cipher;
 	const char *sni;		/* "" or NULL: none */
-	const char *peer_subject;	/* a client certificate's subject */
+	const char *peer_subject;	/* a verified client certificate's subject */
+	const char *peer_cn;		/* ... and its common name */
 };
 
 /*
@@ -34,8 +35,9 @@ int program_split(const char *text, char *buf, size_t buf_size, char **argv,
  * variables) nor stale connection variables, then PROTO=TCP,
  * TCPREMOTEIP, TCPREMOTEPORT, TCPLOCALIP, TCPLOCALPORT, TLS=0|1 and, for
  * TLS, SSL_PROTOCOL, SSL_CIPHER, SSL_TLS_SNI_SERVERNAME,
- * SSL_PEER_CERT_SUBJECT.  New strings go in storage.  Returns the count
- * (out NULL-terminated), or -1 when out or storage is too small.
+ * SSL_PEER_CERT_SUBJECT, SSL_PEER_CERT_CN.  New strings go in storage.
+ * Returns the count (out NULL-terminated), or -1 when out or storage is
+ * too small.
  */
 int program_environment(char *const *inherited, const struct program_facts *f,
 			char **out, size_t max, char *storage,

@@ -20,17 +20,11 @@
 
 #include "clock.h"
 #include "log.h"
-#include "pem.h"
+#include "policy.h"
+#include "route.h"
+#include "ticket.h"
 
 #define RENEGOTIATIONS_TOLERATED 3
-#define PEM_MAX_SIZE (1 << 20)
-
-/* TLS 1.2 and 1.3, AEAD ciphers, ECDHE: no CBC, no RSA key exchange. */
-const char tls_default_priority[] =
-	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
-	"-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:"
-	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"
-	"%SAFE_RENEGOTIATION:%SERVER_PRECEDENCE";
 
 static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
 {
@@ -80,208 +74,123 @@ static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
 	return poll(&p, 1, (int)ms);
 }
 
-static int tls_read_file(const char *what, const char *path,
-			 gnutls_datum_t *out, char *err, size_t err_size)
+/* After the ClientHello: which certificate, or a refusal (--strict-sni). */
+static int tls_on_client_hello(gnutls_session_t session)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
+	struct tls_conn *t = gnutls_session_get_ptr(session);
+	char name[1024];
+	size_t len = sizeof name - 1;
+	unsigned type;
+	int alert = -1;
 
-	out->data = NULL;
-	out->size = 0;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(err, err_size, "%s %s: cannot read: %s", what, path,
-			 log_strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return EX_CONFIG;
+	/* The second ClientHello after a HelloRetryRequest names the same server. */
+	if (t->chosen)
+		return 0;
+
+	int rc = gnutls_server_name_get(session, name, &len, &type, 0);
+	if (rc == GNUTLS_E_SHORT_MEMORY_BUFFER) {
+		len = sizeof name - 1;	/* too long for a host name: refused by sni */
+		name[len] = '\0';
+	} else if (rc < 0 || type != GNUTLS_NAME_DNS) {
+		len = 0;
 	}
-	if (st.st_size > PEM_MAX_SIZE || !S_ISREG(st.st_mode)) {
-		snprintf(err, err_size, "%s %s: not a PEM file of at most 1 MiB",
-			 what, path);
-		close(fd);
-		return EX_CONFIG;
+	snprintf(t->sni, sizeof t->sni, "%.*s", (int)(len < sizeof t->sni - 1 ?
+						     len : sizeof t->sni - 1), name);
+	rc = certs_choose(t->options, name, len, &t->choice, &alert,
+			  t->refusal, sizeof t->refusal);
+	if (rc != 0) {
+		t->refusal_exit = rc;
+		t->refusal_alert = alert;
+		return GNUTLS_E_CERTIFICATE_ERROR;
 	}
-	out->data = gnutls_malloc((size_t)st.st_size + 1);
-	size_t len = 0;
-	while (out->data != NULL && len < (size_t)st.st_size) {
-		ssize_t n = read(fd, out->data + len, (size_t)st.st_size - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (out->data == NULL || len == 0) {
-		snprintf(err, err_size, "%s %s: %s", what, path,
-			 out->data == NULL ? "out of memory" : "empty file");
-		gnutls_free(out->data);
-		out->data = NULL;
-		return EX_CONFIG;
-	}
-	out->data[len] = '\0';
-	out->size = (unsigned)len;
+	t->chosen = 1;
 	return 0;
-}
-
-void tls_files_free(struct tls_files *f)
-{
-	for (unsigned i = 0; i < f->cert_count; i++)
-		gnutls_x509_crt_deinit(f->certs[i]);
-	gnutls_free(f->certs);
-	if (f->key != NULL)
-		gnutls_x509_privkey_deinit(f->key);
-	memset(f, 0, sizeof *f);
 }
 
 /*
- * The key from its PEM text, decoded by pem.c into a buffer wiped after
- * use: GnuTLS's own PEM decoding leaves a copy of the base64 text in
- * memory it frees without wiping.
+ * GnuTLS asks for the certificate only when it is about to use it: a
+ * resumed session never reads the files.
  */
-static int tls_key_import(gnutls_x509_privkey_t key, const gnutls_datum_t *pem)
+static int tls_on_certificate(gnutls_session_t session,
+			      const struct gnutls_cert_retr_st *info,
+			      gnutls_pcert_st **certs, unsigned *certs_length,
+			      gnutls_ocsp_data_st **ocsp, unsigned *ocsp_length,
+			      gnutls_privkey_t *key, unsigned *flags)
 {
-	gnutls_datum_t der = {gnutls_malloc(pem->size + 1), 0};
-	int rc;
+	struct tls_conn *t = gnutls_session_get_ptr(session);
 
-	if (der.data == NULL)
-		return GNUTLS_E_MEMORY_ERROR;
-	long n = pem_decode_private_key(pem->data, pem->size, der.data,
-					pem->size + 1);
-	if (n == 0)
-		rc = GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
-	else if (n < 0)
-		rc = GNUTLS_E_BASE64_DECODING_ERROR;
-	else {
-		der.size = (unsigned)n;
-		rc = gnutls_x509_privkey_import2(key, &der, GNUTLS_X509_FMT_DER,
-						 NULL, 0);
+	if (!t->chosen || t->refusal_exit != 0)
+		return -1;
+	if (t->loaded.count == 0) {
+		int rc = certs_load(&t->choice, &t->loaded, t->refusal,
+				    sizeof t->refusal);
+		if (rc != 0) {
+			t->refusal_exit = rc;
+			t->refusal_alert = -1;	/* as before any handshake */
+			return -1;
+		}
 	}
-	gnutls_memset(der.data, 0, pem->size + 1);
-	gnutls_free(der.data);
-	return rc;
-}
-
-/* list_flags: --check refuses an unsorted chain, serving sorts it as GnuTLS would. */
-static int tls_files_parse(const struct options *o, const gnutls_datum_t *cert,
-			   const gnutls_datum_t *key, unsigned list_flags,
-			   struct tls_files *f, char *err, size_t err_size)
-{
-	const char *key_path = o->key ? o->key : o->cert;
-	int rc;
-
-	memset(f, 0, sizeof *f);
-	rc = gnutls_x509_crt_list_import2(&f->certs, &f->cert_count, cert,
-					  GNUTLS_X509_FMT_PEM, list_flags);
-	if (rc < 0) {
-		snprintf(err, err_size, "cert %s: cannot parse: %s", o->cert,
-			 gnutls_strerror(rc));
-		f->cert_count = 0;
-		return EX_CONFIG;
-	}
-	if ((rc = gnutls_x509_privkey_init(&f->key)) < 0 ||
-	    (rc = tls_key_import(f->key, key)) < 0) {
-		snprintf(err, err_size, "key %s: cannot parse: %s", key_path,
-			 rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ||
-					 rc == GNUTLS_E_BASE64_UNEXPECTED_HEADER_ERROR
-				 ? "no PEM private key found"
-				 : gnutls_strerror(rc));
-		tls_files_free(f);
-		return EX_CONFIG;
-	}
-
-	unsigned char cert_id[64], key_id[64];
-	size_t cert_id_len = sizeof cert_id, key_id_len = sizeof key_id;
-	if (gnutls_x509_crt_get_key_id(f->certs[0], GNUTLS_KEYID_USE_SHA256,
-				       cert_id, &cert_id_len) < 0 ||
-	    gnutls_x509_privkey_get_key_id(f->key, GNUTLS_KEYID_USE_SHA256,
-					   key_id, &key_id_len) < 0 ||
-	    cert_id_len != key_id_len ||
-	    memcmp(cert_id, key_id, cert_id_len) != 0) {
-		snprintf(err, err_size, "cert %s and key %s do not match",
-			 o->cert, key_path);
-		tls_files_free(f);
-		return EX_CONFIG;
-	}
+	*certs = t->loaded.pcerts;
+	*certs_length = t->loaded.count;
+	*key = t->loaded.key;
+	*ocsp = t->loaded.ocsp.response.size > 0 ? &t->loaded.ocsp : NULL;
+	*ocsp_length = t->loaded.ocsp.response.size > 0 ? 1 : 0;
+	*flags = 0;	/* ours to free, in tls_free */
 	return 0;
 }
 
-int tls_files_load(const struct options *o, struct tls_files *f, char *err,
-		   size_t err_size)
+/* The client's certificate, once it has proved it holds the key. */
+static int tls_on_client_certificate(gnutls_session_t session)
 {
-	gnutls_datum_t cert, key;
-	int rc;
+	struct tls_conn *t = gnutls_session_get_ptr(session);
 
-	memset(f, 0, sizeof *f);
-	if (o->cert == NULL) {
-		snprintf(err, err_size, "no --cert given");
-		return EX_CONFIG;
-	}
-	if ((rc = tls_read_file("cert", o->cert, &cert, err, err_size)) != 0)
-		return rc;
-	key = cert;
-	if (o->key != NULL &&
-	    (rc = tls_read_file("key", o->key, &key, err, err_size)) != 0) {
-		gnutls_memset(cert.data, 0, cert.size);
-		gnutls_free(cert.data);
-		return rc;
-	}
-	rc = tls_files_parse(o, &cert, &key,
-			     GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED, f, err,
-			     err_size);
-	if (key.data != cert.data) {
-		gnutls_memset(key.data, 0, key.size);
-		gnutls_free(key.data);
-	}
-	gnutls_memset(cert.data, 0, cert.size);
-	gnutls_free(cert.data);
-	return rc;
+	t->client_checked = 1;
+	clientcert_verify(session, t->options, t->crl_stale_since, &t->client);
+	if (t->client.exit_code == 0)
+		return 0;
+	t->refusal_exit = t->client.exit_code;
+	t->refusal_alert = t->client.alert;
+	snprintf(t->refusal, sizeof t->refusal, "%s", t->client.why);
+	return -1;
 }
 
-/* Load both files into the credentials; on failure, find out which one is wrong. */
-static int tls_load_credentials(struct tls_conn *t, const struct options *o,
-				char *err, size_t err_size)
+int tls_check_options(const struct options *o, char *err, size_t err_size)
 {
-	gnutls_datum_t cert, key;
-	int rc;
-
-	if (o->cert == NULL) {
-		snprintf(err, err_size, "no --cert given: cannot serve TLS");
+	if (o->cert == NULL && o->cert_dir == NULL) {
+		snprintf(err, err_size, "no --cert or --cert-dir given");
 		return EX_CONFIG;
 	}
-	if ((rc = tls_read_file("cert", o->cert, &cert, err, err_size)) != 0)
-		return rc;
-	key = cert;
-	if (o->key != NULL &&
-	    (rc = tls_read_file("key", o->key, &key, err, err_size)) != 0) {
-		gnutls_memset(cert.data, 0, cert.size);
-		gnutls_free(cert.data);
-		return rc;
+	if (o->strict_sni && o->cert_dir == NULL) {
+		snprintf(err, err_size, "--strict-sni needs --cert-dir");
+		return EX_USAGE;
 	}
-	/* Parsed here (clear reasons, the key decoded by us), then handed over. */
-	struct tls_files f;
-	rc = tls_files_parse(o, &cert, &key, GNUTLS_X509_CRT_LIST_SORT, &f, err,
-			     err_size);
-	if (rc == 0) {
-		int g = gnutls_certificate_allocate_credentials(&t->credentials);
-		if (g == 0)
-			g = gnutls_certificate_set_x509_key(t->credentials, f.certs,
-							    f.cert_count, f.key);
-		if (g < 0) {
-			snprintf(err, err_size, "cert %s: %s", o->cert,
-				 gnutls_strerror(g));
-			rc = EX_CONFIG;
-		}
-		tls_files_free(&f);
+	return clientcert_check_options(o, err, err_size);
+}
+
+static int tls_set_alpn(struct tls_conn *t, const char *list, char *err,
+			size_t err_size)
+{
+	gnutls_datum_t protocols[OPTIONS_MAX_ALPN];
+	unsigned count = 0;
+
+	for (const char *p = list; *p != '\0' && count < OPTIONS_MAX_ALPN;) {
+		size_t len = strcspn(p, ",");
+		protocols[count].data = (unsigned char *)p;
+		protocols[count++].size = (unsigned)len;
+		p += len;
+		if (*p == ',')
+			p++;
 	}
-	/* The key's text, in either file, must not outlive its parsing. */
-	if (key.data != cert.data) {
-		gnutls_memset(key.data, 0, key.size);
-		gnutls_free(key.data);
+	/* MANDATORY: a client that offers ALPN and shares none is refused
+	 * (RFC 7301 3.2); one that offers no ALPN is served. */
+	int rc = gnutls_alpn_set_protocols(t->session, protocols, count,
+					   GNUTLS_ALPN_MANDATORY |
+						   GNUTLS_ALPN_SERVER_PRECEDENCE);
+	if (rc < 0) {
+		snprintf(err, err_size, "--alpn %s: %s", list, gnutls_strerror(rc));
+		return EX_CONFIG;
 	}
-	gnutls_memset(cert.data, 0, cert.size);
-	gnutls_free(cert.data);
-	return rc;
+	return 0;
 }
 
 #define TLS_EXTENSION_ALPN 16
@@ -304,9 +213,10 @@ static int tls_find_alpn(void *ctx, unsigned tls_id, const unsigned char *data,
 }
 
 /*
- * Runs on the ClientHello before GnuTLS reads it: offer, of the
- * protocols the client lists, the one the first matching --route alpn=
- * names, so that the route and the negotiated protocol agree.
+ * Without --alpn, --route alpn= rules choose the protocol.  Runs on the
+ * ClientHello before GnuTLS reads it: offer, of the protocols the client
+ * lists, the one the first matching route names, so that the route and
+ * the negotiated protocol agree.
  */
 static int tls_choose_alpn(gnutls_session_t session, unsigned htype,
 			   unsigned when, unsigned incoming,
@@ -330,57 +240,126 @@ static int tls_choose_alpn(gnutls_session_t session, unsigned htype,
 	return 0;
 }
 
-static int tls_has_alpn_routes(const struct options *o)
+static int tls_set_ticket_key(struct tls_conn *t, const char *path, char *err,
+			      size_t err_size)
 {
-	for (size_t i = 0; i < o->route_count; i++)
-		if (o->routes[i].kind == ROUTE_ALPN)
-			return 1;
+	unsigned char key[TICKET_KEY_SIZE];
+	int rc = ticket_key_read(path, key, err, err_size);
+
+	if (rc != 0)
+		return rc;
+	gnutls_datum_t datum = {key, sizeof key};
+	rc = gnutls_session_ticket_enable_server(t->session, &datum);
+	gnutls_memset(key, 0, sizeof key);
+	if (rc < 0) {
+		snprintf(err, err_size, "ticket-key %s: %s", path,
+			 gnutls_strerror(rc));
+		return EX_CONFIG;
+	}
 	return 0;
 }
 
 int tls_start(struct tls_conn *t, const struct options *o,
 	      const struct client *c, char *err, size_t err_size)
 {
+	char priority[2048];
 	const char *bad;
 	int rc;
 
 	memset(t, 0, sizeof *t);
+	t->options = o;
+	t->choice.cert_fd = -1;
+	t->refusal_alert = -1;
 	t->in_fd = c->in_fd;
 	t->out_fd = c->out_fd;
 	t->out_is_socket = c->is_socket;
 	t->prefix = c->prefix;
 	t->prefix_len = c->prefix_len;
-	t->options = o;
 
-	if ((rc = tls_load_credentials(t, o, err, err_size)) != 0)
+	if ((rc = tls_check_options(o, err, err_size)) != 0) {
+		if (rc == EX_CONFIG)
+			snprintf(err, err_size, "no --cert or --cert-dir given: cannot serve TLS");
 		return rc;
+	}
+	rc = gnutls_certificate_allocate_credentials(&t->credentials);
+	if (rc < 0) {
+		snprintf(err, err_size, "TLS: %s", gnutls_strerror(rc));
+		return EX_OSERR;
+	}
+	gnutls_certificate_set_retrieve_function3(t->credentials,
+						  tls_on_certificate);
+	enum verify_mode verify = clientcert_mode(o);
+	if (verify != VERIFY_NONE) {
+		if ((rc = clientcert_setup(t->credentials, o, &t->crl_stale_since,
+					   err, err_size)) != 0)
+			return rc;
+		gnutls_certificate_set_verify_function(t->credentials,
+						       tls_on_client_certificate);
+	}
+
 	rc = gnutls_init(&t->session, GNUTLS_SERVER | GNUTLS_NONBLOCK);
 	if (rc < 0) {
 		snprintf(err, err_size, "TLS: %s", gnutls_strerror(rc));
 		return EX_OSERR;
 	}
-	rc = gnutls_priority_set_direct(
-		t->session, o->priority ? o->priority : tls_default_priority,
-		&bad);
+	gnutls_session_set_ptr(t->session, t);
+	int user_len = policy_priority(o->priority, o->min_version, priority,
+				       sizeof priority);
+	if (user_len < 0) {
+		snprintf(err, err_size, "--priority: too long");
+		return EX_CONFIG;
+	}
+	rc = gnutls_priority_set_direct(t->session, priority, &bad);
 	if (rc < 0) {
-		snprintf(err, err_size, "--priority: %s at '%.40s'",
-			 gnutls_strerror(rc), bad ? bad : "");
+		/* Show the user's text where it went wrong, not our suffix. */
+		int shown = 40;
+		if (bad != NULL && bad >= priority && bad - priority < user_len &&
+		    user_len - (bad - priority) < shown)
+			shown = (int)(user_len - (bad - priority));
+		snprintf(err, err_size, "--priority: %s at '%.*s'",
+			 gnutls_strerror(rc), shown, bad ? bad : "");
 		return EX_CONFIG;
 	}
 	gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE,
 			       t->credentials);
-	gnutls_certificate_server_set_request(t->session, GNUTLS_CERT_IGNORE);
-	gnutls_transport_set_ptr(t->session, t);
-	gnutls_transport_set_pull_function(t->session, tls_pull);
-	gnutls_transport_set_push_function(t->session, tls_push);
-	gnutls_transport_set_pull_timeout_function(t->session, tls_pull_timeout);
-	gnutls_session_set_ptr(t->session, t);
-	if (tls_has_alpn_routes(o))
+	gnutls_certificate_server_set_request(
+		t->session, verify == VERIFY_REQUIRED ? GNUTLS_CERT_REQUIRE
+			    : verify == VERIFY_OPTIONAL ? GNUTLS_CERT_REQUEST
+							: GNUTLS_CERT_IGNORE);
+	gnutls_handshake_set_post_client_hello_function(t->session,
+							tls_on_client_hello);
+	/* One list of protocols: --alpn's when given, else the routes' choice. */
+	if (o->alpn != NULL && (rc = tls_set_alpn(t, o->alpn, err, err_size)) != 0)
+		return rc;
+	if (o->alpn == NULL && o->alpn_routes)
 		gnutls_handshake_set_hook_function(t->session,
 						   GNUTLS_HANDSHAKE_CLIENT_HELLO,
 						   GNUTLS_HOOK_PRE,
 						   tls_choose_alpn);
+	if (o->ticket_key != NULL &&
+	    (rc = tls_set_ticket_key(t, o->ticket_key, err, err_size)) != 0)
+		return rc;
+	gnutls_transport_set_ptr(t->session, t);
+	gnutls_transport_set_pull_function(t->session, tls_pull);
+	gnutls_transport_set_push_function(t->session, tls_push);
+	gnutls_transport_set_pull_timeout_function(t->session, tls_pull_timeout);
 	return 0;
+}
+
+/* A fatal alert that tells the client why, within a short deadline. */
+static void tls_send_alert(struct tls_conn *t, int alert)
+{
+	long deadline = clock_now_ms() + 1000;
+
+	for (;;) {
+		int rc = gnutls_alert_send(t->session, GNUTLS_AL_FATAL,
+					   (gnutls_alert_description_t)alert);
+		if (rc != GNUTLS_E_AGAIN && rc != GNUTLS_E_INTERRUPTED)
+			return;
+		struct pollfd p = {.fd = t->out_fd, .events = POLLOUT};
+		if (poll(&p, 1, clock_remaining_ms(deadline)) <= 0)
+			return;
+	}
 }
 
 static void tls_alert_text(struct tls_conn *t, int rc, char *out, size_t size)
@@ -422,26 +401,76 @@ int tls_handshake(struct tls_conn *t, long timeout_ms, char *err,
 		}
 		if (!gnutls_error_is_fatal(rc))
 			continue;
+		if (t->refusal_exit != 0) {
+			if (t->refusal_alert >= 0)
+				tls_send_alert(t, t->refusal_alert);
+			snprintf(err, err_size, "%s", t->refusal);
+			return t->refusal_exit;
+		}
+		if (rc == GNUTLS_E_NO_APPLICATION_PROTOCOL) {
+			tls_send_alert(t, GNUTLS_A_NO_APPLICATION_PROTOCOL);
+			snprintf(err, err_size,
+				 "client offered none of --alpn %s: refused",
+				 t->options->alpn);
+			return EX_PROTOCOL;
+		}
+		if (rc == GNUTLS_E_NO_CERTIFICATE_FOUND ||
+		    rc == GNUTLS_E_CERTIFICATE_REQUIRED) {
+			tls_send_alert(t, gnutls_protocol_get_version(t->session) ==
+							  GNUTLS_TLS1_3
+						  ? GNUTLS_A_CERTIFICATE_REQUIRED
+						  : GNUTLS_A_HANDSHAKE_FAILURE);
+			snprintf(err, err_size,
+				 "client sent no certificate: refused (--verify required)");
+			return EX_PROTOCOL;
+		}
 		tls_alert_text(t, rc, why, sizeof why);
 		if (rc == GNUTLS_E_PUSH_ERROR || rc == GNUTLS_E_PULL_ERROR)
 			snprintf(why, sizeof why, "%s",
 				 log_strerror(t->transport_errno));
+		else if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED)
+			/* protocol_version, handshake_failure...: tell the client why. */
+			gnutls_alert_send_appropriate(t->session, rc);
 		snprintf(err, err_size, "TLS handshake failed: %s", why);
 		return EX_PROTOCOL;
 	}
 
-	unsigned type;
-	size_t len = sizeof t->sni - 1;
-	if (gnutls_server_name_get(t->session, t->sni, &len, &type, 0) < 0 ||
-	    type != GNUTLS_NAME_DNS)
-		t->sni[0] = '\0';
+	/*
+	 * A resumed session skips the certificate messages: judge the
+	 * certificate it carries against today's CRL, dates and lists.
+	 */
+	if (clientcert_mode(t->options) != VERIFY_NONE && !t->client_checked) {
+		t->client_checked = 1;
+		clientcert_verify(t->session, t->options, t->crl_stale_since,
+				  &t->client);
+		if (t->client.exit_code != 0) {
+			tls_send_alert(t, t->client.alert);
+			snprintf(err, err_size, "%s (resumed session)",
+				 t->client.why);
+			return t->client.exit_code;
+		}
+	}
 	gnutls_datum_t alpn;
 	if (gnutls_alpn_get_selected_protocol(t->session, &alpn) == 0 &&
-	    alpn.size <= sizeof t->alpn) {
+	    alpn.size < sizeof t->alpn) {
 		memcpy(t->alpn, alpn.data, alpn.size);
+		t->alpn[alpn.size] = '\0';
 		t->alpn_len = alpn.size;
 	}
 	return 0;
+}
+
+void tls_describe(struct tls_conn *t, struct log_summary *s)
+{
+	s->sni = t->sni;
+	s->cert = t->chosen ? t->choice.entry : NULL;
+	s->client_cert = t->client.subject;
+	if (t->session == NULL)
+		return;
+	s->version = gnutls_protocol_get_name(gnutls_protocol_get_version(t->session));
+	s->cipher = gnutls_cipher_get_name(gnutls_cipher_get(t->session));
+	s->alpn = t->alpn;
+	s->resumed = gnutls_session_is_resumed(t->session) ? "yes" : "no";
 }
 
 /* As OpenSSL's SSL_get_version() spells them (and so HAProxy's TLV). */
@@ -483,49 +512,18 @@ static void tls_our_cert_facts(struct tls_conn *t, struct tls_facts *f)
 	gnutls_x509_crt_deinit(crt);
 }
 
-/* A client certificate, when one was asked for and given. */
-static void tls_peer_cert_facts(struct tls_conn *t, struct tls_facts *f)
-{
-	unsigned count = 0, status = 1;
-	const gnutls_datum_t *peers =
-		gnutls_certificate_get_peers(t->session, &count);
-	gnutls_x509_crt_t crt;
-
-	if (peers == NULL || count == 0)
-		return;
-	f->peer_cert = 1;
-	f->peer_verified = gnutls_certificate_verify_peers2(t->session,
-							   &status) == 0 &&
-			   status == 0;
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return;
-	if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) == 0) {
-		size_t size = sizeof f->peer_subject;
-		if (gnutls_x509_crt_get_dn(crt, f->peer_subject, &size) < 0)
-			f->peer_subject[0] = '\0';
-		size = sizeof f->peer_cn;
-		if (!f->peer_verified ||
-		    gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
-						  0, 0, f->peer_cn, &size) < 0)
-			f->peer_cn[0] = '\0';
-	}
-	gnutls_x509_crt_deinit(crt);
-}
-
 void tls_get_facts(struct tls_conn *t, struct tls_facts *f)
 {
 	memset(f, 0, sizeof *f);
 	f->version = tls_version_text(gnutls_protocol_get_version(t->session));
 	f->cipher = gnutls_ciphersuite_get(t->session);
 	tls_our_cert_facts(t, f);
-	tls_peer_cert_facts(t, f);
-}
-
-void tls_describe(struct tls_conn *t, const char **version,
-		  const char **cipher)
-{
-	*version = gnutls_protocol_get_name(gnutls_protocol_get_version(t->session));
-	*cipher = gnutls_cipher_get_name(gnutls_cipher_get(t->session));
+	/* clientcert_verify keeps the subject of an admitted certificate only. */
+	f->peer_cert = t->client.subject[0] != '\0';
+	f->peer_cert_conn = f->peer_cert &&
+			    !gnutls_session_is_resumed(t->session);
+	f->peer_cn = t->client.cn;
+	f->peer_subject = t->client.subject;
 }
 
 void tls_free(struct tls_conn *t)
@@ -534,6 +532,10 @@ void tls_free(struct tls_conn *t)
 		gnutls_deinit(t->session);
 	if (t->credentials != NULL)
 		gnutls_certificate_free_credentials(t->credentials);
+	certs_loaded_free(&t->loaded);
+	certs_choice_close(&t->choice);
+	t->session = NULL;
+	t->credentials = NULL;
 }
 
 static ssize_t tls_op_read(void *ctx, void *buf, size_t size)

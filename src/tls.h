@@ -5,13 +5,17 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "certs.h"
+#include "clientcert.h"
 #include "conn.h"
+#include "log.h"
 #include "options.h"
 #include "pump.h"
 
 struct tls_conn {
 	gnutls_session_t session;
 	gnutls_certificate_credentials_t credentials;
+	const struct options *options;
 	int in_fd;
 	int out_fd;
 	int out_is_socket;
@@ -25,9 +29,19 @@ struct tls_conn {
 	const char *client_eof;	/* close_notify or fin */
 	const char *error;	/* GnuTLS's text for the last fatal error */
 	char sni[256];
-	unsigned char alpn[256];	/* the negotiated protocol, if any */
+	/* The negotiated protocol (--alpn, or chosen for --route alpn=). */
+	char alpn[256];
 	size_t alpn_len;
-	const struct options *options;	/* for the ALPN routes */
+	/* Decided by the handshake callbacks. */
+	int chosen;			/* choice holds the server certificate's files */
+	struct certs_choice choice;
+	struct certs_loaded loaded;
+	int client_checked;		/* the client's certificate was judged */
+	time_t crl_stale_since;		/* --crl is out of date since then */
+	struct clientcert_verdict client;
+	int refusal_exit;		/* a callback refused: exit code, */
+	int refusal_alert;		/* alert (-1: none), */
+	char refusal[1024];		/* and the error line */
 };
 
 /*
@@ -40,37 +54,31 @@ struct tls_facts {
 	const char *cipher;	/* IANA name: "TLS_AES_256_GCM_SHA384" */
 	char sig_alg[48];	/* our certificate's signature: "ECDSA-SHA256" */
 	char key_alg[48];	/* our certificate's key: "EC256", "RSA2048" */
-	int peer_cert;		/* the client presented a certificate */
-	int peer_verified;	/* ... and it verified */
-	char peer_cn[256];	/* CN of a verified client certificate */
-	char peer_subject[512];	/* its subject DN */
+	/*
+	 * A client certificate is known only once verified and admitted: a
+	 * refused one ends the handshake before any backend hears of it.
+	 */
+	int peer_cert;		/* the session carries a verified client certificate */
+	int peer_cert_conn;	/* ... sent in this handshake (not resumed) */
+	const char *peer_cn;	/* its subject's CN, "" without one */
+	const char *peer_subject; /* its subject DN */
 };
 
-/* The certificate chain and key, parsed; for --check. */
-struct tls_files {
-	gnutls_x509_crt_t *certs;
-	unsigned cert_count;
-	gnutls_x509_privkey_t key;
-};
-
-extern const char tls_default_priority[];
 extern const struct pump_ops tls_pump_ops;
 
-/* Read cert and key (per connection) and set up the session.  0 or an exit code. */
+/* Check option combinations the TLS side needs.  0 or EX_USAGE. */
+int tls_check_options(const struct options *o, char *err, size_t err_size);
+
+/* Set up the session (files are read in the handshake).  0 or an exit code. */
 int tls_start(struct tls_conn *t, const struct options *o,
 	      const struct client *c, char *err, size_t err_size);
-/* 0, or an exit code (EX_TEMPFAIL, EX_PROTOCOL) with the reason in err. */
+/* 0, or an exit code (EX_TEMPFAIL, EX_PROTOCOL, EX_CONFIG) with the reason in err. */
 int tls_handshake(struct tls_conn *t, long timeout_ms, char *err,
 		  size_t err_size);
-void tls_describe(struct tls_conn *t, const char **version,
-		  const char **cipher);
+/* Fill the summary's TLS fields: version, cipher, sni, cert, alpn, resumed, client_cert. */
+void tls_describe(struct tls_conn *t, struct log_summary *s);
 void tls_free(struct tls_conn *t);
 /* After the handshake: the facts above. */
 void tls_get_facts(struct tls_conn *t, struct tls_facts *f);
-
-/* Parse the files with a reason for each failure; for --check.  0 or EX_CONFIG. */
-int tls_files_load(const struct options *o, struct tls_files *f, char *err,
-		   size_t err_size);
-void tls_files_free(struct tls_files *f);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * tlsmux-tls: the TLS half of tlsmux, exec'd by tlsmux when a connection
- * opens with a ClientHello (and for --check).  Reads the certificate and
- * key afresh, so a renewed certificate is served from the next
- * connection on; runs the handshake; connects to the backend; pumps the
- * decrypted bytes with the same half-close rules as the plain path.
+ * opens with a ClientHello (and for --check and --new-ticket-key).  Reads
+ * the certificate and key afresh, so a renewed certificate is served from
+ * the next connection on; runs the handshake; connects to the backend;
+ * pumps the decrypted bytes with the same half-close rules as the plain
+ * path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@
 #include "program.h"
 #include "pump.h"
 #include "route.h"
+#include "ticket.h"
 #include "tls.h"
 
 static long start_ms;
@@ -45,7 +47,7 @@ static void proxy_tls_header(struct tls_conn *t, const struct tls_facts *f,
 {
 	conn_proxy_header(&connection, h);
 	if (t->alpn_len > 0) {
-		h->alpn.data = t->alpn;
+		h->alpn.data = (const unsigned char *)t->alpn;
 		h->alpn.len = t->alpn_len;
 	}
 	if (t->sni[0] != '\0') {
@@ -54,11 +56,13 @@ static void proxy_tls_header(struct tls_conn *t, const struct tls_facts *f,
 	}
 	h->ssl.present = 1;
 	h->ssl.client = PROXYPROTO_CLIENT_SSL;
+	/* CERT_CONN: sent in this handshake; CERT_SESS: the session has one. */
+	if (f->peer_cert_conn)
+		h->ssl.client |= PROXYPROTO_CLIENT_CERT_CONN;
 	if (f->peer_cert)
-		h->ssl.client |= PROXYPROTO_CLIENT_CERT_CONN |
-				 PROXYPROTO_CLIENT_CERT_SESS;
+		h->ssl.client |= PROXYPROTO_CLIENT_CERT_SESS;
 	/* The spec: 0 only for a client certificate that was verified. */
-	h->ssl.verify = f->peer_cert && f->peer_verified ? 0 : 1;
+	h->ssl.verify = f->peer_cert ? 0 : 1;
 	const char *values[5] = {f->version, f->cipher, f->sig_alg, f->key_alg,
 				 f->peer_cn};
 	struct proxyproto_bytes *slots[5] = {&h->ssl.version, &h->ssl.cipher,
@@ -141,6 +145,7 @@ static int run_program(const struct options *o, struct tls_conn *t,
 		.remote = &connection.source, .local = &connection.destination,
 		.tls = 1, .protocol = f.version, .cipher = f.cipher,
 		.sni = t->sni, .peer_subject = f.peer_subject,
+		.peer_cn = f.peer_cn,
 	};
 	if (program_environment(environ, &facts, envp, PROGRAM_MAX_ENV, storage,
 				sizeof storage) < 0) {
@@ -192,6 +197,13 @@ int main(int argc, char **argv)
 		log_init_command();
 		return check_run(&o);
 	}
+	if (o.new_ticket_key) {
+		log_init_command();
+		rc = ticket_key_write_new(o.new_ticket_key, err, sizeof err);
+		if (rc != 0)
+			log_error("%s", err);
+		return rc;
+	}
 	if ((rc = options_validate(&o, err, sizeof err)) != 0) {
 		log_error("%s", err);
 		return rc;
@@ -202,7 +214,8 @@ int main(int argc, char **argv)
 	if (direct)
 		conn_setup(&connection);	/* started directly by a launcher */
 	struct log_summary s = {.client = connection.addr, .path = "tls",
-				.phase = "handshake", .via = connection.via};
+				.phase = "handshake", .via = connection.via,
+				.extra = log_extra_fields(&o)};
 	if (direct && o.accept_proxy) {
 		s.phase = "proxy";
 		rc = conn_accept_proxy(&connection, o.proxy_from,
@@ -229,11 +242,11 @@ int main(int argc, char **argv)
 		tls_free(&t);
 		return finish(&s, rc);
 	}
-	tls_describe(&t, &s.version, &s.cipher);
-	s.sni = t.sni;
+	tls_describe(&t, &s);
 
 	struct route_target target;
-	route_decide(&o, 1, t.sni, t.alpn, t.alpn_len, &target);
+	route_decide(&o, 1, t.sni, (const unsigned char *)t.alpn, t.alpn_len,
+		     &target);
 	if (target.exec != NULL)
 		rc = run_program(&o, &t, target.exec, &s);
 	else

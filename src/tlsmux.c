@@ -221,7 +221,7 @@ int main(int argc, char **argv)
 		puts("tlsmux " TLSMUX_VERSION);
 		return 0;
 	}
-	if (o.check) {
+	if (o.check || o.new_ticket_key) {
 		struct client none = {0};
 		exec_tls_helper(argv, &none);
 		return EX_OSERR;
@@ -233,7 +233,8 @@ int main(int argc, char **argv)
 
 	conn_setup(&connection);
 	struct log_summary s = {.client = connection.addr, .path = "none",
-				.phase = "detect"};
+				.phase = "detect",
+				.extra = log_extra_fields(&o)};
 
 	if (o.accept_proxy) {
 		s.phase = "proxy";

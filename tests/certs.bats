@@ -218,7 +218,7 @@ assert_tls_refused() {
 	refute_line "ok"
 }
 
-@test "--check: bad --priority, no --backend, no --cert: exit 78" {
+@test "--check: bad --priority, no --backend, no --cert or --cert-dir: exit 78" {
 	check --cert "$CERT" --key "$KEY" --priority BOGUS
 	assert_failure 78
 	assert_stderr "tlsmux: check: --priority: The request is invalid. at 'BOGUS'"
@@ -230,7 +230,7 @@ assert_tls_refused() {
 
 	check --key "$KEY"
 	assert_failure 78
-	assert_stderr "tlsmux: check: no --cert given"
+	assert_stderr "tlsmux: check: no --cert or --cert-dir given"
 }
 
 @test "bad options: exit 64 with one line naming the option" {

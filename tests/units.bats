@@ -42,14 +42,15 @@ with_installed_binary() {
 	page=$(MANWIDTH=200 man -l "$TLSMUX_ROOT/man/tlsmux.8" 2>/dev/null)
 	for opt in backend cert key priority detect-timeout on-silence handshake-timeout \
 		connect-timeout idle-timeout log check help version tls-backend plain-backend \
-		route exec send-proxy proxy-tlv accept-proxy proxy-from; do
+		route exec send-proxy proxy-tlv accept-proxy proxy-from cert-dir strict-sni alpn \
+		client-ca verify crl allow-cn allow-san ticket-key new-ticket-key ocsp min-version; do
 		grep -q -- "--$opt" <<<"$page" || { echo "missing --$opt"; return 1; }
 	done
-	for code in 64 66 69 71 74 75 76 77 78; do
+	for code in 64 66 69 71 73 74 75 76 77 78; do
 		grep -qw "$code" <<<"$page" || { echo "missing exit code $code"; return 1; }
 	done
 	for field in client path backend version cipher sni in out duration closed client_eof phase exit \
-		via unique_id program; do
+		cert alpn resumed client_cert via unique_id program; do
 		grep -q "$field" <<<"$page" || { echo "missing log field $field"; return 1; }
 	done
 }

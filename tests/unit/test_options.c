@@ -214,6 +214,69 @@ static void test_every_option_both_forms(void)
 	CHECK_INT(o.log, LOG_TO_AUTO);
 }
 
+static void test_tls_options(void)
+{
+	struct options o;
+	char err[ERR_SIZE];
+
+	CHECK_INT(parse(&o, err, NULL), 0);
+	CHECK_INT(o.verify, VERIFY_DEFAULT);
+	CHECK_INT(o.min_version, 0);
+	CHECK(o.cert_dir == NULL && o.alpn == NULL && !o.strict_sni);
+	CHECK_INT(parse(&o, err, "--cert-dir", "/etc/tlsmux/certs", "--strict-sni",
+			"--alpn=h2,http/1.1", "--client-ca", "/ca.pem",
+			"--verify=optional", "--crl", "/crl.pem",
+			"--allow-cn", "gw-*", "--allow-cn=ops",
+			"--allow-san", "uri:spiffe://example.org/*",
+			"--ticket-key", "/tk", "--new-ticket-key=/new",
+			"--ocsp", "/ocsp.der", "--min-version", "tls1.3", NULL),
+		  0);
+	CHECK_STR(o.cert_dir, "/etc/tlsmux/certs");
+	CHECK_INT(o.strict_sni, 1);
+	CHECK_STR(o.alpn, "h2,http/1.1");
+	CHECK_STR(o.client_ca, "/ca.pem");
+	CHECK_INT(o.verify, VERIFY_OPTIONAL);
+	CHECK_STR(o.crl, "/crl.pem");
+	CHECK_INT(o.allow_cn_count, 2);
+	CHECK_STR(o.allow_cn[0], "gw-*");
+	CHECK_STR(o.allow_cn[1], "ops");
+	CHECK_INT(o.allow_san_count, 1);
+	CHECK_STR(o.allow_san[0], "uri:spiffe://example.org/*");
+	CHECK_STR(o.ticket_key, "/tk");
+	CHECK_STR(o.new_ticket_key, "/new");
+	CHECK_STR(o.ocsp, "/ocsp.der");
+	CHECK_INT(o.min_version, 13);
+	CHECK_INT(parse(&o, err, "--verify", "none", "--min-version=tls1.0",
+			"--alpn", "a,b,c,d,e,f,g,abcdefghijklmnopqrstuvwxyz01234", NULL), 0);
+	CHECK_INT(o.verify, VERIFY_NONE);
+	CHECK_INT(o.min_version, 10);
+	CHECK_INT(parse(&o, err, "--verify=required", "--min-version", "tls1.1", NULL), 0);
+	CHECK_INT(o.verify, VERIFY_REQUIRED);
+	CHECK_INT(o.min_version, 11);
+	CHECK_INT(parse(&o, err, "--min-version", "tls1.2", NULL), 0);
+	CHECK_INT(o.min_version, 12);
+}
+
+static void test_too_many_patterns(void)
+{
+	struct options o;
+	char err[ERR_SIZE];
+	char *argv[2 * (OPTIONS_MAX_ALLOW + 1) + 1];
+	int argc = 0;
+
+	argv[argc++] = (char *)"tlsmux";
+	for (int i = 0; i <= OPTIONS_MAX_ALLOW; i++) {
+		argv[argc++] = (char *)"--allow-san";
+		argv[argc++] = (char *)"dns:*.example.com";
+	}
+	options_defaults(&o);
+	CHECK_INT(options_parse(&o, argc - 2, argv, err, sizeof err), 0);
+	CHECK_INT(o.allow_san_count, OPTIONS_MAX_ALLOW);
+	options_defaults(&o);
+	CHECK_INT(options_parse(&o, argc, argv, err, sizeof err), EX_USAGE);
+	CHECK_STR(err, "--allow-san dns:*.example.com: at most 32 patterns");
+}
+
 static void test_help_and_version(void)
 {
 	struct options o;
@@ -309,6 +372,26 @@ static const struct argv_error argv_errors[] = {
 	 {"--aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1"},
 	 EX_USAGE,
 	 "unknown option --aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1"},
+	{"bad --verify", {"--verify", "yes"}, EX_USAGE,
+	 "--verify yes: expected none, optional or required"},
+	{"bad --min-version", {"--min-version=1.2"}, EX_USAGE,
+	 "--min-version 1.2: expected tls1.2 or tls1.3 (tls1.0, tls1.1 for legacy clients)"},
+	{"--min-version ssl3", {"--min-version", "ssl3.0"}, EX_USAGE,
+	 "--min-version ssl3.0: expected tls1.2 or tls1.3 (tls1.0, tls1.1 for legacy clients)"},
+	{"--alpn with an empty name", {"--alpn", "h2,,http/1.1"}, EX_USAGE,
+	 "--alpn h2,,http/1.1: expected up to 8 names of 1 to 31 bytes, separated by commas"},
+	{"--alpn ending in a comma", {"--alpn=h2,"}, EX_USAGE,
+	 "--alpn h2,: expected up to 8 names of 1 to 31 bytes, separated by commas"},
+	{"--alpn with a blank", {"--alpn", "h2, http/1.1"}, EX_USAGE,
+	 "--alpn h2, http/1.1: protocol names are printable ASCII"},
+	{"--alpn name too long", {"--alpn", "h2,abcdefghijklmnopqrstuvwxyz012345"},
+	 EX_USAGE,
+	 "--alpn h2,abcdefghijklmnopqrstuvwxyz012345: expected up to 8 names of 1 to 31 bytes, separated by commas"},
+	{"--alpn with 9 names", {"--alpn", "a,b,c,d,e,f,g,h,i"}, EX_USAGE,
+	 "--alpn a,b,c,d,e,f,g,h,i: expected up to 8 names of 1 to 31 bytes, separated by commas"},
+	{"--strict-sni given a value", {"--strict-sni=yes"}, EX_USAGE,
+	 "--strict-sni takes no value"},
+	{"--cert-dir last", {"--cert-dir"}, EX_USAGE, "--cert-dir needs a value"},
 };
 
 static void test_argv_error(const struct argv_error *e)
@@ -754,6 +837,8 @@ int main(void)
 	UNIT_RUN(test_backends_in_order);
 	UNIT_RUN(test_every_option_both_forms);
 	UNIT_RUN(test_help_and_version);
+	UNIT_RUN(test_tls_options);
+	UNIT_RUN(test_too_many_patterns);
 	UNIT_RUN(test_later_wins);
 	UNIT_RUN(test_value_from_next_argument);
 	for (size_t i = 0; i < sizeof argv_errors / sizeof argv_errors[0]; i++)
