@@ -94,8 +94,7 @@ static int tls_on_client_hello(gnutls_session_t session)
 	} else if (rc < 0 || type != GNUTLS_NAME_DNS) {
 		len = 0;
 	}
-	snprintf(t->sni, sizeof t->sni, "%.*s", (int)(len < sizeof t->sni - 1 ?
-						     len : sizeof t->sni - 1), name);
+	snprintf(t->sni, sizeof t->sni, "%.*s", (int)len, name);
 	rc = certs_choose(t->options, name, len, &t->choice, &alert,
 			  t->refusal, sizeof t->refusal);
 	if (rc != 0) {

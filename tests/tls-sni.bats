@@ -269,6 +269,23 @@ stderr_lines() { strip_pid <<<"$stderr"; }
 	EOF
 }
 
+@test "--check --cert-dir: an entry that expires within 14 days warns, one that expired fails" {
+	mkdir "$T/certs"
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=soon.example.test \
+		-keyout "$T/soon.key" -out "$T/soon.csr" 2>/dev/null
+	faketime -f -1h openssl x509 -req -in "$T/soon.csr" -CA "$CA" -CAkey "$BATS_FILE_TMPDIR/ca.key" -CAcreateserial \
+		-days 5 -out "$T/soon.crt" -extfile <(echo subjectAltName=DNS:soon.example.test) 2>/dev/null
+	cat "$T/soon.crt" "$T/soon.key" >"$T/certs/soon.example.test.pem"
+	cp "$DIR/_default.pem" "$T/certs/"
+	check --cert-dir "$T/certs"
+	assert_success
+	assert_line "entry soon.example.test: CN=soon.example.test, 1 certificate, 4 days left"
+	assert_equal "$(stderr_lines)" "tlsmux: check: warning: cert $T/certs/soon.example.test.pem expires in 4 days"
+	run -78 --separate-stderr faketime -f '+6d' "$TLSMUX" --check --backend 127.0.0.1:9 --cert-dir "$T/certs"
+	refute_line "ok"
+	assert_equal "$(stderr_lines)" "tlsmux: check: cert $T/certs/soon.example.test.pem expired 1 days ago"
+}
+
 @test "--strict-sni without --cert-dir: exit 64 on a TLS connection, 78 from --check" {
 	start_backend b echo
 	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY" --strict-sni
