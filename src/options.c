@@ -28,6 +28,7 @@ const char options_usage[] =
 	"  --handshake-timeout DUR   TLS handshake deadline (default 10s)\n"
 	"  --connect-timeout DUR     deadline per backend connect (default 5s)\n"
 	"  --idle-timeout DUR        close after DUR without traffic (default 1h, 0 = never)\n"
+	"  --user NAME               run as NAME once the key is read (when started as root)\n"
 	"  --log auto|stderr|syslog|journal\n"
 	"  -f FILE                   read options from FILE, one per line\n"
 	"  --check                   validate options, certificate and key, then exit\n"
@@ -41,7 +42,7 @@ static const struct {
 	{"priority", 1},	{"detect-timeout", 1},	{"on-silence", 1},
 	{"handshake-timeout", 1}, {"connect-timeout", 1}, {"idle-timeout", 1},
 	{"log", 1},		{"check", 0},		{"help", 0},
-	{"version", 0},
+	{"version", 0},		{"user", 1},
 };
 
 void options_defaults(struct options *o)
@@ -154,6 +155,8 @@ int options_apply(struct options *o, const char *name, const char *value,
 		o->cert = value;
 	} else if (strcmp(name, "key") == 0) {
 		o->key = value;
+	} else if (strcmp(name, "user") == 0) {
+		o->user = value;
 	} else if (strcmp(name, "priority") == 0) {
 		o->priority = value;
 	} else if (strcmp(name, "detect-timeout") == 0) {

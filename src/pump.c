@@ -34,17 +34,30 @@ struct direction {
 	uint64_t bytes;
 };
 
+/*
+ * A pipe's reader sees EOF only when every writer is closed.  The number
+ * stays taken (a later socket must not land on fd 1) by the read end of
+ * a fresh pipe: no open(), which the sandbox forbids while relaying.
+ */
+void pump_close_pipe_writer(int fd)
+{
+	int spare[2];
+
+	if (pipe2(spare, O_CLOEXEC) < 0) {
+		close(fd);
+		return;
+	}
+	dup2(spare[0], fd);
+	close(spare[0]);
+	close(spare[1]);
+}
+
 static int fd_shutdown_write(struct pump_end *end)
 {
 	if (shutdown(end->wfd, SHUT_WR) == 0)
 		return 0;
 	if (errno == ENOTSOCK) {
-		/* A pipe's reader sees EOF only when every writer is closed. */
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, end->wfd);
-			close(null);
-		}
+		pump_close_pipe_writer(end->wfd);
 		return 0;
 	}
 	return errno == ENOTCONN ? 0 : -1;

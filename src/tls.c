@@ -445,13 +445,8 @@ static int tls_op_shutdown_write(void *ctx)
 	}
 	if (t->out_is_socket)
 		shutdown(t->out_fd, SHUT_WR);
-	else {
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, t->out_fd);
-			close(null);
-		}
-	}
+	else
+		pump_close_pipe_writer(t->out_fd);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "options.h"
 #include "pump.h"
+#include "sandbox.h"
 #include "tls.h"
 
 static long start_ms;
@@ -61,7 +62,14 @@ int main(int argc, char **argv)
 	struct log_summary s = {.client = connection.addr, .path = "tls",
 				.phase = "handshake"};
 
+	/* The key is read: the rest, handshake first, runs unprivileged. */
 	rc = tls_start(&t, &o, &connection, err, sizeof err);
+	if (rc == 0 && o.user != NULL)
+		rc = sandbox_drop_user(o.user, err, sizeof err);
+	if (rc == 0 && sandbox_enter(SANDBOX_CONNECT) < 0) {
+		snprintf(err, sizeof err, "sandbox: %s", log_strerror(errno));
+		rc = EX_OSERR;
+	}
 	if (rc == 0)
 		rc = tls_handshake(&t, o.handshake_timeout_ms, err, sizeof err);
 	if (rc != 0) {
@@ -86,6 +94,13 @@ int main(int argc, char **argv)
 	}
 	s.backend = used->text;
 	s.phase = "pump";
+	if (sandbox_enter(SANDBOX_PUMP) < 0) {
+		log_error("sandbox: %s", log_strerror(errno));
+		s.closed = "tlsmux";
+		close(fd);
+		tls_free(&t);
+		return finish(&s, EX_OSERR);
+	}
 
 	struct pump_end client = {.name = "client", .rfd = connection.in_fd,
 				  .wfd = connection.out_fd, .ops = &tls_pump_ops,

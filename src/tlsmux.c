@@ -22,6 +22,7 @@
 #include "log.h"
 #include "options.h"
 #include "pump.h"
+#include "sandbox.h"
 #include "sniff.h"
 
 #ifndef TLSMUX_VERSION
@@ -70,6 +71,13 @@ static void exec_tls_helper(char **argv, const struct client *c)
 	log_error("cannot run %s: %s", path, log_strerror(errno));
 }
 
+static int sandbox_failed(struct log_summary *s)
+{
+	log_error("sandbox: %s", log_strerror(errno));
+	s->closed = "tlsmux";
+	return EX_OSERR;
+}
+
 static int relay_plain(const struct options *o, const struct client *from,
 		       struct log_summary *s)
 {
@@ -78,6 +86,15 @@ static int relay_plain(const struct options *o, const struct client *from,
 
 	s->path = "plain";
 	s->phase = "connect";
+	/* Detection is over: what is left needs no privilege. */
+	int rc = o->user ? sandbox_drop_user(o->user, err, sizeof err) : 0;
+	if (rc != 0) {
+		log_error("%s", err);
+		s->closed = "tlsmux";
+		return rc;
+	}
+	if (sandbox_enter(SANDBOX_CONNECT) < 0)
+		return sandbox_failed(s);
 	int fd = backend_connect(o, &used, err, sizeof err);
 	if (fd < 0) {
 		log_error("no backend reachable: %s", err);
@@ -86,6 +103,10 @@ static int relay_plain(const struct options *o, const struct client *from,
 	}
 	s->backend = used->text;
 	s->phase = "pump";
+	if (sandbox_enter(SANDBOX_PUMP) < 0) {
+		close(fd);
+		return sandbox_failed(s);
+	}
 
 	struct pump_end client = {.name = "client", .rfd = from->in_fd,
 				  .wfd = from->out_fd};
