@@ -31,6 +31,7 @@ struct direction {
 	size_t buffered;
 	int eof;
 	int shut;
+	int pipe_full;		/* splice: wait for the writer, not the source */
 	uint64_t bytes;
 };
 
@@ -140,8 +141,20 @@ static int direction_wants_read(const struct direction *d)
 {
 	if (d->eof)
 		return 0;
-	return d->splice ? d->buffered < SPLICE_CHUNK
+	return d->splice ? d->buffered < SPLICE_CHUNK && !d->pipe_full
 			 : d->tail < COPY_BUFFER_SIZE || d->head == d->tail;
+}
+
+/*
+ * splice() into a pipe says EAGAIN both when the source is empty and when
+ * the pipe is full.  A full pipe must not make us poll the source: it
+ * stays readable, and the loop would spin without ever idling out.
+ */
+static int pipe_is_full(const struct direction *d)
+{
+	struct pollfd p = {.fd = d->pipe[1], .events = POLLOUT};
+
+	return poll(&p, 1, 0) == 0;
 }
 
 static size_t end_pending(struct pump_end *end)
@@ -178,6 +191,8 @@ static int direction_step(struct direction *d, struct pump_result *r)
 			progress = 1;
 		} else if (errno == EAGAIN || errno == EINTR) {
 			d->src->can_read = 0;
+			d->pipe_full = d->splice && d->buffered > 0 &&
+				       pipe_is_full(d);
 		} else {
 			pump_fail(r, d->src, errno);
 			return -1;
@@ -187,6 +202,7 @@ static int direction_step(struct direction *d, struct pump_result *r)
 		ssize_t n = direction_write(d);
 		if (n > 0) {
 			d->buffered -= (size_t)n;
+			d->pipe_full = 0;
 			progress = 1;
 		} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			d->dst->can_write = 0;
