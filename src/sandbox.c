@@ -105,8 +105,8 @@ static const int calls_connect[] = {
 
 /*
  * What the AddressSanitizer runtime does at exit: the leak check stops
- * the world with a ptrace'ing clone and reads /proc/self (read-only
- * opens, below).  Only in sanitizer builds, so that those run the same
+ * the world with a ptrace'ing clone and reads /proc/self, and a report
+ * may go to a file (opens, below).  Only in sanitizer builds, so that those run the same
  * sandbox too.
  */
 static const int calls_sanitizer[] = {
@@ -114,9 +114,12 @@ static const int calls_sanitizer[] = {
 	SYS_clone, SYS_wait4, SYS_ptrace, SYS_prctl, SYS_getdents64,
 	SYS_readlinkat, SYS_sched_yield, SYS_sigaltstack, SYS_rt_sigaction,
 	SYS_getppid, SYS_tgkill, SYS_kill, SYS_getrlimit, SYS_prlimit64,
-	SYS_pread64, SYS_munmap, SYS_madvise,
+	SYS_pread64, SYS_munmap, SYS_madvise, SYS_ioctl,
 #ifdef SYS_readlink
 	SYS_readlink,
+#endif
+#ifdef SYS_getdents
+	SYS_getdents,
 #endif
 #endif
 	-1,
@@ -199,7 +202,11 @@ static void program_build(struct program *p, enum sandbox_stage stage)
 	allow_list(p, calls_always);
 	allow_list(p, calls_sanitizer);
 #ifdef SANDBOX_SANITIZER
-	allow_without(p, SYS_openat, 2, writes);
+	/* Reports go to the file ASAN_OPTIONS=log_path names. */
+	allow(p, SYS_openat);
+#ifdef SYS_open
+	allow(p, SYS_open);
+#endif
 #endif
 	if (stage == SANDBOX_CONNECT) {
 		allow_list(p, calls_connect);

@@ -21,12 +21,12 @@ with_installed_binary() {
 	assert_output ""
 }
 
-@test "systemd-analyze security rates the service 2.0 or lower" {
+@test "systemd-analyze security rates the service 1.5 or lower" {
 	run systemd-analyze security --offline=yes --no-pager "$TLSMUX_ROOT/units/tlsmux@.service"
 	exposure=$(grep -o 'Overall exposure level for [^:]*: [0-9.]*' <<<"$output" | awk '{print $NF}')
 	echo "exposure: $exposure"
 	[ -n "$exposure" ]
-	awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'
+	awk -v e="$exposure" 'BEGIN { exit !(e <= 1.5) }'
 }
 
 @test "the socket unit accepts per connection and limits connections" {
