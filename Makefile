@@ -85,6 +85,18 @@ sanitize-build:
 	    $(SANITIZE_DIR)/
 	$(MAKE) -C $(SANITIZE_DIR) SANITIZE=1 all $(UNIT_TESTS)
 
+# The long runs, not part of CI: the soak at full size (500 connections,
+# 1 MiB each way each), the testssl audit, every fuzzer for FUZZ_SECONDS.
+check-long:
+	tests/deps.sh
+	$(MAKE) all $(UNIT_TESTS)
+	SOAK_CONNECTIONS=500 SOAK_BYTES=1048576 tests/run tests/soak.bats tests/audit.bats
+	$(MAKE) fuzz
+
+# testssl against the TLS path on 127.0.0.1; fails on a HIGH or CRITICAL finding.
+audit: all
+	bench/testssl.sh
+
 # The whole suite on the sanitized build only.
 check-sanitize:
 	tests/deps.sh
@@ -112,7 +124,7 @@ clean:
 	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS) .build-flags
 	rm -rf build
 
-.PHONY: all check check-sanitize sanitize-build demo install uninstall clean FORCE
+.PHONY: all check check-long check-sanitize sanitize-build audit demo install uninstall clean FORCE
 
 # libFuzzer harnesses for the pure parsers.  Each runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus, so the committed corpus never grows;

@@ -64,7 +64,8 @@ with_installed_binary() {
 	run shellcheck -s sh "$TLSMUX_ROOT/contrib/certbot-deploy-hook" \
 		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh"
 	assert_success
-	run shellcheck "$TLSMUX_ROOT/contrib/demo.sh" "$TLSMUX_ROOT/bench/conncost.sh"
+	run shellcheck "$TLSMUX_ROOT/contrib/demo.sh" "$TLSMUX_ROOT/bench/conncost.sh" \
+		"$TLSMUX_ROOT/bench/testssl.sh" "$TLSMUX_ROOT/tests/run"
 	assert_success
 }
 
