@@ -79,7 +79,6 @@
 #endif
 #endif
 
-
 /*
  * Both stages.  The filter is a linear scan: the relay's calls come first.
  * -1 ends a list (a call this architecture lacks is left out by #ifdef).
@@ -121,8 +120,8 @@ static const int calls_connect[] = {
 /*
  * What the AddressSanitizer runtime does at exit: the leak check stops
  * the world with a ptrace'ing clone and reads /proc/self, and a report
- * may go to a file (opens, below).  Only in sanitizer builds, so that those run the same
- * sandbox too.
+ * may go to a file (opens, below).  Only in sanitizer builds, so that
+ * those run the same sandbox too.
  */
 static const int calls_sanitizer[] = {
 #ifdef SANDBOX_SANITIZER

@@ -8,6 +8,7 @@ load lib/common
 setup() {
 	common_setup
 	command -v valgrind >/dev/null || skip "valgrind is not installed"
+	! ldd "$TLSMUX" | grep -q libasan || skip "valgrind cannot run an AddressSanitizer build"
 	# A launcher target that runs tlsmux under memcheck; valgrind's
 	# findings go to one file per process, and make it exit 1.
 	cat >"$T/memcheck-tlsmux" <<-EOF
