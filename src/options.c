@@ -38,6 +38,7 @@ const char options_usage[] =
 	"  --proxy-tlv LIST          extra v2 TLVs: unique-id,crc32c\n"
 	"  --accept-proxy            expect a PROXY header (v1 or v2) from the balancer\n"
 	"  --proxy-from LIST         CIDRs (or unix) trusted to send it; required with --accept-proxy\n"
+	"  --user NAME               run as NAME once the key is read (when started as root)\n"
 	"  --log auto|stderr|syslog|journal\n"
 	"  -f FILE                   read options from FILE, one per line\n"
 	"  --check                   validate options, certificate and key, then exit\n"
@@ -54,6 +55,7 @@ static const struct {
 	{"version", 0},		{"tls-backend", 1},	{"plain-backend", 1},
 	{"route", 1},		{"exec", 1},		{"send-proxy", 1},
 	{"proxy-tlv", 1},	{"accept-proxy", 0},	{"proxy-from", 1},
+	{"user", 1},
 };
 
 void options_defaults(struct options *o)
@@ -366,6 +368,8 @@ int options_apply(struct options *o, const char *name, const char *value,
 		o->cert = value;
 	} else if (strcmp(name, "key") == 0) {
 		o->key = value;
+	} else if (strcmp(name, "user") == 0) {
+		o->user = value;
 	} else if (strcmp(name, "priority") == 0) {
 		o->priority = value;
 	} else if (strcmp(name, "detect-timeout") == 0) {

@@ -25,12 +25,21 @@
 #define RENEGOTIATIONS_TOLERATED 3
 #define PEM_MAX_SIZE (1 << 20)
 
-/* TLS 1.2 and 1.3, AEAD ciphers, ECDHE: no CBC, no RSA key exchange. */
+/*
+ * TLS 1.2 and 1.3, AEAD ciphers, ECDHE: no CBC, no RSA key exchange.
+ * X25519 first: OpenSSL-based clients send a key share for it alone, and
+ * with server precedence a server preferring P-256 answers them with a
+ * HelloRetryRequest, one more round trip on every connection.
+ * %PARTIAL_RENEGOTIATION, not %SAFE_RENEGOTIATION: the latter also refuses
+ * TLS 1.3 clients that (rightly) omit the RFC 5746 extension, and gains
+ * nothing here: every renegotiation is refused anyway (tls_op_read).
+ */
 const char tls_default_priority[] =
 	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
 	"-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:"
 	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"
-	"%SAFE_RENEGOTIATION:%SERVER_PRECEDENCE";
+	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:"
+	"+GROUP-SECP521R1:%PARTIAL_RENEGOTIATION:%SERVER_PRECEDENCE";
 
 static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
 {
@@ -627,13 +636,8 @@ static int tls_op_shutdown_write(void *ctx)
 	}
 	if (t->out_is_socket)
 		shutdown(t->out_fd, SHUT_WR);
-	else {
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, t->out_fd);
-			close(null);
-		}
-	}
+	else
+		pump_close_pipe_writer(t->out_fd);
 	return 0;
 }
 

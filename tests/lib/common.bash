@@ -2,7 +2,9 @@
 # ephemeral ports, readiness waits with deadlines, logs dumped on failure.
 
 TLSMUX_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-TLSMUX="$TLSMUX_ROOT/tlsmux"
+# TLSMUX_BIN: another build of the same tree (tests/run, build/sanitize).
+TLSMUX="${TLSMUX_BIN:-$TLSMUX_ROOT/tlsmux}"
+case $TLSMUX in /*) ;; *) TLSMUX="$TLSMUX_ROOT/$TLSMUX" ;; esac
 BACKEND_PY="$TLSMUX_ROOT/tests/lib/backend.py"
 export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-90}"
 
@@ -92,8 +94,12 @@ start_tlsmux() {
 		local inetd=()
 		[ "$launcher" = sa-inetd ] && inetd=(--inetd)
 		PORT=$(free_port)
+		# The launcher passes on only the variables it is told to.
+		local env=()
+		[ -z "${ASAN_OPTIONS:-}" ] || env+=(-E ASAN_OPTIONS)
+		[ -z "${UBSAN_OPTIONS:-}" ] || env+=(-E UBSAN_OPTIONS)
 		setsid systemd-socket-activate -l "127.0.0.1:$PORT" --accept "${inetd[@]}" \
-			"$TLSMUX" "$@" 2>>"$LOG" 3>&- &
+			"${env[@]}" "$TLSMUX" "$@" 2>>"$LOG" 3>&- &
 		PIDS+=($!)
 		;;
 	tcpserver)
@@ -118,6 +124,7 @@ start_tlsmux() {
 			echo "	port = $PORT"
 			echo "	server = $TLSMUX"
 			echo "	server_args = $*"
+			echo "	passenv = ASAN_OPTIONS UBSAN_OPTIONS"
 			echo "	log_type = FILE $T/xinetd.log"
 			echo "}"
 		} >"$T/xinetd.conf"
