@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -24,6 +25,7 @@
 
 #define RENEGOTIATIONS_TOLERATED 3
 #define PEM_MAX_SIZE (1 << 20)
+#define CREDENTIAL_ATTEMPTS 3
 
 /*
  * TLS 1.2 and 1.3, AEAD ciphers, ECDHE: no CBC, no RSA key exchange.
@@ -361,7 +363,24 @@ int tls_start(struct tls_conn *t, const struct options *o,
 	t->prefix_len = c->prefix_len;
 	t->options = o;
 
-	if ((rc = tls_load_credentials(t, o, err, err_size)) != 0)
+	/*
+	 * The certificate and the key are two paths read one after the
+	 * other: a renewal swapped in between (even a single atomic rename of
+	 * a directory symlink) gives a pair that does not match.  Read both
+	 * again before giving the connection up; only failures pay for it.
+	 */
+	for (int attempt = 1;; attempt++) {
+		rc = tls_load_credentials(t, o, err, err_size);
+		if (rc == 0 || attempt == CREDENTIAL_ATTEMPTS)
+			break;
+		if (t->credentials != NULL) {
+			gnutls_certificate_free_credentials(t->credentials);
+			t->credentials = NULL;
+		}
+		struct timespec pause = {0, 10 * 1000000};
+		nanosleep(&pause, NULL);
+	}
+	if (rc != 0)
 		return rc;
 	rc = gnutls_init(&t->session, GNUTLS_SERVER | GNUTLS_NONBLOCK);
 	if (rc < 0) {

@@ -2,12 +2,14 @@
 # The external TLS audit (bench/testssl.sh, testssl --fast) against the TLS
 # path on 127.0.0.1.  About a minute per run: `make check-long` runs it.
 
+# Long tests: the per-test deadline is counted from before setup().
+export BATS_TEST_TIMEOUT=600
+
 load lib/common
 
 setup() {
 	common_setup
 	command -v testssl >/dev/null || skip "testssl is not installed (Debian package testssl.sh)"
-	export BATS_TEST_TIMEOUT=600
 }
 teardown() { common_teardown; }
 

@@ -160,12 +160,14 @@ stop_reading() {
 	fi
 	local client=$!
 	wait_until 20 eval '[ "$(sent_total)" -gt 1048576 ]'
-	# Back-pressure: the total stops growing.
+	# Back-pressure: the total stops growing (within 20 s).
 	before=-1
-	until [ "$before" = "$(sent_total)" ]; do
+	for _ in $(seq 20); do
+		[ "$before" != "$(sent_total)" ] || break
 		before=$(sent_total)
 		sleep 1
 	done
+	[ "$before" = "$(sent_total)" ]
 	after=$(sent_total)
 	pid=$(pgrep -P "$LAUNCHER" | head -n 1)
 	rss=$(rss_kib "$pid")

@@ -5,6 +5,9 @@
 # SOAK_CONNECTIONS (default 100) and SOAK_BYTES (each way, per connection,
 # default 128 KiB) size it; `make check-long` runs 500 connections.
 
+# Long tests: the per-test deadline is counted from before setup().
+export BATS_TEST_TIMEOUT=600
+
 load lib/common
 
 SOAK_PY="$TLSMUX_ROOT/tests/lib/soak.py"
@@ -13,7 +16,6 @@ BYTES=${SOAK_BYTES:-131072}
 
 setup() {
 	common_setup
-	export BATS_TEST_TIMEOUT=600
 	# Two certificates from one CA; "live" is a symlink swapped atomically
 	# (what certbot's live/ directory does).
 	mkdir -p "$T/gen-a" "$T/gen-b"

@@ -3,10 +3,10 @@
 mixed, random data both ways, every byte checked by sha256.
 
 It runs its own backend.  Each client sends a header line "id N UP DOWN\\n"
-and UP random bytes in paced chunks; the backend sends DOWN bytes from a
-per-connection seed while reading, then a trailer "up-sha256 HEX\\n" over
-everything it received, and closes.  A client checks the bytes it got
-against the seed and the trailer against what it sent.
+and UP random bytes of its own in paced parts; the backend sends DOWN random
+bytes of that connection's own while reading, then a trailer
+"up-sha256 HEX\\n" over everything it received, and closes.  A client checks
+the bytes it got and the trailer against digests computed beforehand.
 
   soak.py --port-file F            start the backend, write its port to F,
           --tlsmux-port-file P     wait for P (tlsmux's port), then run:
@@ -20,20 +20,33 @@ import argparse
 import asyncio
 import hashlib
 import os
-import random
 import ssl
 import sys
 import time
 
 
-def stream(seed, size):
-    """The bytes a connection's seed stands for, in chunks."""
-    rng = random.Random(seed)
-    left = size
-    while left > 0:
-        n = min(65536, left)
-        yield rng.randbytes(n)
-        left -= n
+# Random blocks made once; each connection's data is a block rotated by an
+# offset of its own.  Nothing is generated or hashed in bulk while the
+# connections run: a busy event loop would delay a client's ClientHello
+# past tlsmux's --detect-timeout, and the client, not tlsmux, would fail.
+BLOCKS = {}
+
+
+def data_of(kind, ident, size):
+    """The bytes connection ident sends (kind "up") or gets ("down")."""
+    block = BLOCKS.get((kind, size))
+    if block is None:
+        block = BLOCKS[(kind, size)] = os.urandom(size)
+    at = (ident * 7919) % size if size else 0
+    view = memoryview(block)
+    return [view[at:], view[:at]]
+
+
+def digest_of(parts, prefix=b""):
+    h = hashlib.sha256(prefix)
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()
 
 
 async def backend(reader, writer):
@@ -44,9 +57,10 @@ async def backend(reader, writer):
         got.update(header)
 
         async def send():
-            for chunk in stream("down-%s" % ident.decode(), int(down)):
-                writer.write(chunk)
-                await writer.drain()
+            for part in data_of("down", int(ident), int(down)):
+                for at in range(0, len(part), 65536):
+                    writer.write(part[at:at + 65536])
+                    await writer.drain()
 
         sender = asyncio.ensure_future(send())
         left = int(up)
@@ -90,19 +104,15 @@ async def client(args, ident, stats, ctx):
             key = hashlib.sha256(der).hexdigest()[:16]
             stats.peer_certs[key] = stats.peer_certs.get(key, 0) + 1
         header = b"id %d %d %d\n" % (ident, args.up, args.down)
-        sent = hashlib.sha256(header)
-        expected = hashlib.sha256()
-        for chunk in stream("down-%d" % ident, args.down):
-            expected.update(chunk)
+        up = data_of("up", ident, args.up)
 
         async def send():
             writer.write(header)
-            data = b"".join(stream("up-%d" % ident, args.up))
+            data = bytes(up[0]) + bytes(up[1])
             part = -(-len(data) // max(1, args.chunks))
             for at in range(0, len(data), part):
                 if at > 0:
                     await asyncio.sleep(args.pause)   # spread over time
-                sent.update(data[at:at + part])
                 writer.write(data[at:at + part])
                 await writer.drain()
 
@@ -119,8 +129,8 @@ async def client(args, ident, stats, ctx):
         trailer = await asyncio.wait_for(reader.readline(), 120)
         tail = await asyncio.wait_for(reader.read(), 60)   # the backend's end
         writer.close()
-        good = (received == args.down and got.digest() == expected.digest()
-                and trailer == b"up-sha256 %s\n" % sent.hexdigest().encode()
+        good = (received == args.down and got.hexdigest() == args.expected_down[ident]
+                and trailer == b"up-sha256 %s\n" % args.expected_up[ident].encode()
                 and tail == b"")
         if good:
             stats.ok += 1
@@ -196,6 +206,12 @@ async def main():
     swap_task = None
     if args.swap:
         swap_task = asyncio.ensure_future(swapper(args.swap[0], args.swap[1:], stop, swaps))
+    # Every connection's expected digests, before the clock starts.
+    args.expected_up = [digest_of(data_of("up", i, args.up),
+                                  b"id %d %d %d\n" % (i, args.up, args.down))
+                        for i in range(args.connections)]
+    args.expected_down = [digest_of(data_of("down", i, args.down))
+                          for i in range(args.connections)]
     started = time.monotonic()
     tasks = [asyncio.ensure_future(client(args, i, stats, ctx))
              for i in range(args.connections)]
