@@ -42,6 +42,20 @@ common_teardown() {
 	# Each launcher leads its own process group: its tlsmux children go too.
 	for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	# No test expects the sandbox to refuse a call: any refusal fails it.
+	if cat "$T"/*.log 2>/dev/null |
+		grep -E 'sandbox: system call [0-9]+ refused|Bad system call' >&2; then
+		echo "the sandbox refused a system call" >&2
+		BATS_TEST_COMPLETED=
+		dump_logs
+		return 1
+	fi
+	dump_logs
+	return 0
+}
+
+# After a failed test: the tail of every log and record.
+dump_logs() {
 	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
 		local f
 		for f in "$T"/*.log "$T"/*.record; do
@@ -50,7 +64,6 @@ common_teardown() {
 			tail -n 40 "$f" >&2
 		done
 	fi
-	return 0
 }
 
 # wait_until SECONDS COMMAND...: poll until COMMAND succeeds or the deadline passes.
