@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -93,18 +94,25 @@ static void log_sanitize(char *s)
 			*s = '?';
 }
 
+static int journal_fd = -1;
+
+static int journal_open(void)
+{
+	if (journal_fd < 0)
+		journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return journal_fd;
+}
+
 static int journal_send(int priority, const char *message,
 			const char *const *fields, size_t field_count)
 {
-	static int fd = -1;
+	int fd = journal_open();
 	struct sockaddr_un sa = {.sun_family = AF_UNIX,
 				 .sun_path = JOURNAL_SOCKET};
 	char head[64];
 	struct iovec iov[64];
 	size_t n = 0;
 
-	if (fd < 0)
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	snprintf(head, sizeof head, "PRIORITY=%d\nSYSLOG_IDENTIFIER=tlsmux\n",
@@ -295,6 +303,72 @@ void log_summary(const struct log_summary *s)
 	for (size_t i = 0; i < n; i++)
 		fields[i] = f[i];
 	log_emit(LOG_INFO, line, fields, n);
+}
+
+void log_before_sandbox(void)
+{
+	if (log_sink == SINK_JOURNAL)
+		journal_open();
+	else if (log_sink == SINK_SYSLOG)
+		tzset();
+}
+
+static size_t append(char *buf, size_t len, size_t size, const char *s)
+{
+	while (*s != '\0' && len < size)
+		buf[len++] = *s++;
+	return len;
+}
+
+static size_t append_number(char *buf, size_t len, size_t size, long n)
+{
+	char digits[24];
+	int i = 0;
+
+	do
+		digits[i++] = (char)('0' + n % 10);
+	while ((n /= 10) > 0 && i < (int)sizeof digits);
+	while (i > 0 && len < size)
+		buf[len++] = digits[--i];
+	return len;
+}
+
+void log_error_signal_safe(const char *message)
+{
+	char line[512];
+	size_t len = 0, size = sizeof line - 1;
+
+	if (log_sink == SINK_JOURNAL && journal_fd >= 0) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX,
+					 .sun_path = JOURNAL_SOCKET};
+		len = append(line, len, size,
+			     "PRIORITY=3\nSYSLOG_IDENTIFIER=tlsmux\nMESSAGE=");
+		len = append(line, len, size, message);
+		line[len++] = '\n';
+		if (sendto(journal_fd, line, len, MSG_NOSIGNAL,
+			   (struct sockaddr *)&sa, sizeof sa) >= 0 || !stderr_safe)
+			return;
+		len = 0;
+	} else if (log_sink == SINK_SYSLOG) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX,
+					 .sun_path = "/dev/log"};
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		len = append(line, len, size, "<27>tlsmux[");	/* daemon.err */
+		len = append_number(line, len, size, (long)getpid());
+		len = append(line, len, size, "]: ");
+		len = append(line, len, size, message);
+		if (fd >= 0)
+			sendto(fd, line, len, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+			       sizeof sa);
+		return;
+	}
+	len = append(line, len, size, "tlsmux[");
+	len = append_number(line, len, size, (long)getpid());
+	len = append(line, len, size, "]: ");
+	len = append(line, len, size, message);
+	line[len++] = '\n';
+	if (write(2, line, len) < 0)
+		return;
 }
 
 const char *log_strerror(int err)

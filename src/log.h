@@ -65,6 +65,15 @@ int log_pump_result(const struct pump_result *r, long idle_ms,
 /* Whether fd 2 may be handed to a program: not the client, not closed. */
 int log_stderr_is_safe(void);
 
+/*
+ * Open what logging needs before a sandbox forbids it: the journal's
+ * socket, the time zone syslog() stamps its lines with.
+ */
+void log_before_sandbox(void);
+
+/* For a signal handler: one error line, no stdio, no locks, no malloc. */
+void log_error_signal_safe(const char *message);
+
 /* strerror() in lower case, as our messages are written. */
 const char *log_strerror(int err);
 

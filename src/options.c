@@ -52,6 +52,7 @@ const char options_usage[] =
 	"  --proxy-tlv LIST          extra v2 TLVs: unique-id,crc32c\n"
 	"  --accept-proxy            expect a PROXY header (v1 or v2) from the balancer\n"
 	"  --proxy-from LIST         CIDRs (or unix) trusted to send it; required with --accept-proxy\n"
+	"  --user NAME               run as NAME once the key is read (when started as root)\n"
 	"  --log auto|stderr|syslog|journal\n"
 	"  -f FILE                   read options from FILE, one per line\n"
 	"  --check                   validate the options and every file they name, then exit\n"
@@ -72,6 +73,7 @@ static const struct {
 	{"client-ca", 1},	{"verify", 1},		{"crl", 1},
 	{"allow-cn", 1},	{"allow-san", 1},	{"ticket-key", 1},
 	{"new-ticket-key", 1},	{"ocsp", 1},		{"min-version", 1},
+	{"user", 1},
 };
 
 void options_defaults(struct options *o)
@@ -455,6 +457,8 @@ int options_apply(struct options *o, const char *name, const char *value,
 		o->cert = value;
 	} else if (strcmp(name, "key") == 0) {
 		o->key = value;
+	} else if (strcmp(name, "user") == 0) {
+		o->user = value;
 	} else if (strcmp(name, "priority") == 0) {
 		o->priority = value;
 	} else if (strcmp(name, "detect-timeout") == 0) {

@@ -33,6 +33,7 @@ struct options {
 	const char *cert;
 	const char *key;
 	const char *priority;		/* NULL: the built-in default */
+	const char *user;		/* NULL: keep the launcher's user */
 	long detect_timeout_ms;
 	long handshake_timeout_ms;
 	long connect_timeout_ms;

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -25,6 +26,7 @@
 #include "ticket.h"
 
 #define RENEGOTIATIONS_TOLERATED 3
+#define CREDENTIAL_ATTEMPTS 3
 
 static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
 {
@@ -121,8 +123,22 @@ static int tls_on_certificate(gnutls_session_t session,
 	if (!t->chosen || t->refusal_exit != 0)
 		return -1;
 	if (t->loaded.count == 0) {
-		int rc = certs_load(&t->choice, &t->loaded, t->refusal,
-				    sizeof t->refusal);
+		/*
+		 * The certificate and the key are two paths read one after the
+		 * other: a renewal swapped in between (even a single atomic
+		 * rename of a directory symlink) gives a pair that does not
+		 * match.  Read both again before giving the connection up;
+		 * only failures pay for it.
+		 */
+		int rc;
+		for (int attempt = 1;; attempt++) {
+			rc = certs_load(&t->choice, &t->loaded, t->refusal,
+					sizeof t->refusal);
+			if (rc == 0 || attempt == CREDENTIAL_ATTEMPTS)
+				break;
+			struct timespec pause = {0, 10 * 1000000};
+			nanosleep(&pause, NULL);
+		}
 		if (rc != 0) {
 			t->refusal_exit = rc;
 			t->refusal_alert = -1;	/* as before any handshake */
@@ -628,13 +644,8 @@ static int tls_op_shutdown_write(void *ctx)
 	}
 	if (t->out_is_socket)
 		shutdown(t->out_fd, SHUT_WR);
-	else {
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, t->out_fd);
-			close(null);
-		}
-	}
+	else
+		pump_close_pipe_writer(t->out_fd);
 	return 0;
 }
 
