@@ -175,6 +175,17 @@ void conn_abort(const struct client *c)
 	}
 }
 
+int conn_finish(const struct client *c, struct log_summary *s,
+		long start_ms, int exit_code)
+{
+	if (exit_code != 0)
+		conn_abort(c);
+	s->exit_code = exit_code;
+	s->duration_ms = clock_now_ms() - start_ms;
+	log_summary(s);
+	return exit_code;
+}
+
 #define STATE_VARIABLE "TLSMUX_STATE"
 
 #define ENDPOINT_STATE_MAX 40

@@ -51,6 +51,15 @@ int conn_import(struct client *c, long *start_ms);
  */
 void conn_abort(const struct client *c);
 
+struct log_summary;
+
+/*
+ * The end of every connection: abort it unless it ran its course, log
+ * the summary line with the duration since start_ms, return exit_code.
+ */
+int conn_finish(const struct client *c, struct log_summary *s,
+		long start_ms, int exit_code);
+
 /*
  * --accept-proxy: take the PROXY header (v1 or v2) that a balancer sends
  * first, consuming exactly its bytes, and make its client the client.

@@ -40,12 +40,7 @@ static struct client connection;
 
 static int finish(struct log_summary *s, int exit_code)
 {
-	if (exit_code != 0)
-		conn_abort(&connection);
-	s->exit_code = exit_code;
-	s->duration_ms = clock_now_ms() - start_ms;
-	log_summary(s);
-	return exit_code;
+	return conn_finish(&connection, s, start_ms, exit_code);
 }
 
 /*
