@@ -5,7 +5,8 @@
 # libseccomp.  Two measures: user-space instructions counted by callgrind
 # (exact, whatever else the machine does; the dynamic loader's work for
 # a library shows here) and wall time by hyperfine (no shell, many runs;
-# includes the kernel's work to check and attach a filter).
+# includes the kernel's work to check and attach a filter), and CPU time
+# per process with each path's filters (the kernel's share included).
 #   bench/sandboxcost.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,7 @@ cc "${flags[@]}" -Isrc -o "$work/raw-bpf" bench/sandbox-raw.c src/sandbox.o src/
 cc "${flags[@]}" -DLINK_ONLY -o "$work/libseccomp-linked" bench/sandbox-libseccomp.c -lseccomp
 cc "${flags[@]}" -o "$work/libseccomp" bench/sandbox-libseccomp.c -lseccomp
 cc "${flags[@]}" -DEXPORT_ONLY -o "$work/libseccomp-export" bench/sandbox-libseccomp.c -lseccomp
+cc "${flags[@]}" -Isrc -o "$work/sandbox-cpu" bench/sandbox-cpu.c src/sandbox.o src/log.o
 
 # Under valgrind src/sandbox.c builds its filter but does not load it.
 count() {
@@ -76,3 +78,5 @@ for r, prog in zip(results, progs):
     print("%-28s %10.0f %8.2f %14.1f %8.2f" % (r["command"], r["median"] * 1e6,
           r["median"] / floor, i, i / floor_i if floor_i else 0))
 PY
+echo
+"$work/sandbox-cpu" 2000

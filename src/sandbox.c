@@ -3,12 +3,13 @@
  * switch to an unprivileged user.
  *
  * The filter is a raw BPF program handed to prctl(PR_SET_SECCOMP), not
- * built with libseccomp: linking libseccomp made every start of the
- * plain-path binary measurably slower (bench/sandboxcost.sh), and the
- * program below is a short list of "this number: allow".  It checks the
- * architecture first (a 32-bit or x32 call on x86_64 has other numbers)
- * and ends in SECCOMP_RET_TRAP: the SIGSYS handler logs the call's
- * number and exits with EX_OSERR, so a refusal is never silent.
+ * built with libseccomp: building these filters with it takes some 0.9 M
+ * instructions per process start, seven times an empty program's whole
+ * start (bench/sandboxcost.sh), and the program below is short: the architecture first (a 32-bit or x32 call
+ * on x86_64 has other numbers), the few calls whose arguments matter,
+ * then a binary search over the allowed numbers.  What is not allowed
+ * meets SECCOMP_RET_TRAP: the SIGSYS handler logs the call's number and
+ * exits with EX_OSERR, so a refusal is never silent.
  */
 #include "sandbox.h"
 
@@ -80,8 +81,8 @@
 #endif
 
 /*
- * Both stages.  The filter is a linear scan: the relay's calls come first.
- * -1 ends a list (a call this architecture lacks is left out by #ifdef).
+ * Both stages.  -1 ends a list (a call this architecture lacks is left
+ * out by #ifdef); order does not matter, the numbers are sorted.
  */
 static const int calls_always[] = {
 	SYS_splice, SYS_read, SYS_write, SYS_sendto, SYS_recvfrom,
@@ -123,8 +124,8 @@ static const int calls_connect[] = {
  * may go to a file (opens, below).  Only in sanitizer builds, so that
  * those run the same sandbox too.
  */
-static const int calls_sanitizer[] = {
 #ifdef SANDBOX_SANITIZER
+static const int calls_sanitizer[] = {
 	SYS_clone, SYS_wait4, SYS_ptrace, SYS_prctl, SYS_getdents64,
 	SYS_readlinkat, SYS_sched_yield, SYS_sigaltstack, SYS_rt_sigaction,
 	SYS_getppid, SYS_tgkill, SYS_kill, SYS_getrlimit, SYS_prlimit64,
@@ -135,24 +136,38 @@ static const int calls_sanitizer[] = {
 #ifdef SYS_getdents
 	SYS_getdents,
 #endif
-#endif
 	-1,
 };
+#endif
 
 #define PROGRAM_MAX 256
+#define CALLS_MAX 128
 
 struct program {
 	struct sock_filter insn[PROGRAM_MAX];
 	unsigned short len;
+	int overflow;		/* too long, or a jump too far: not loaded */
 };
 
 static void emit(struct program *p, struct sock_filter f)
 {
 	if (p->len < PROGRAM_MAX)
-		p->insn[p->len] = f;
-	p->len++;	/* an overflow is caught before loading */
+		p->insn[p->len++] = f;
+	else
+		p->overflow = 1;
 }
 
+/* Relative jump from the instruction at pc to the one at target (8 bits). */
+static unsigned char jump_to(struct program *p, unsigned pc, unsigned target)
+{
+	if (target <= pc || target - pc - 1 > 255) {
+		p->overflow = 1;
+		return 0;
+	}
+	return (unsigned char)(target - pc - 1);
+}
+
+#ifdef SANDBOX_SANITIZER
 /* A holds the call's number, and holds it again after every block. */
 static void allow(struct program *p, int nr)
 {
@@ -160,12 +175,7 @@ static void allow(struct program *p, int nr)
 					     (unsigned)nr, 0, 1));
 	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 }
-
-static void allow_list(struct program *p, const int *calls)
-{
-	for (; *calls >= 0; calls++)
-		allow(p, *calls);
-}
+#endif
 
 /* Allow nr when (argument & mask) == 0; refuse it otherwise. */
 static void allow_without(struct program *p, int nr, int arg, unsigned mask)
@@ -194,29 +204,88 @@ static void allow_if(struct program *p, int nr, int arg, const unsigned *values,
 }
 
 /*
+ * The allowed numbers as a binary search, not a list: when a filter is
+ * attached the kernel runs it for every system call number to find the
+ * ones it always allows (its action cache), so a filter's length is paid
+ * some 450 times per process start: a 150-instruction list cost about
+ * 0.3 ms of CPU per process here, the tree a small part of that.
+ */
+#define TREE_LEAF 4	/* numbers compared one by one at the bottom */
+
+static unsigned tree_size(unsigned n)
+{
+	if (n <= TREE_LEAF)
+		return n + 1;
+	return 1 + tree_size(n / 2) + tree_size(n - n / 2);
+}
+
+static void emit_tree(struct program *p, const int *nr, unsigned n,
+		      unsigned allow_at, unsigned trap_at)
+{
+	if (n <= TREE_LEAF) {
+		for (unsigned i = 0; i < n; i++)
+			emit(p, (struct sock_filter)BPF_JUMP(
+					BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr[i],
+					jump_to(p, p->len, allow_at), 0));
+		emit(p, (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA,
+						     trap_at - p->len - 1));
+		return;
+	}
+	unsigned left = n / 2;
+	/* Below nr[left]: the left half, next; from it on: the right half. */
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+					     (unsigned)nr[left],
+					     jump_to(p, p->len, p->len + 1 + tree_size(left)),
+					     0));
+	emit_tree(p, nr, left, allow_at, trap_at);
+	emit_tree(p, nr + left, n - left, allow_at, trap_at);
+}
+
+/* Append a -1-ended list to set[0..n), keeping it sorted and unique. */
+static unsigned set_add(int *set, unsigned n, const int *calls)
+{
+	for (; *calls >= 0; calls++) {
+		unsigned i = n;
+		while (i > 0 && set[i - 1] > *calls)
+			i--;
+		if ((i > 0 && set[i - 1] == *calls) || n == CALLS_MAX)
+			continue;
+		memmove(set + i + 1, set + i, (n - i) * sizeof *set);
+		set[i] = *calls;
+		n++;
+	}
+	return n;
+}
+
+/*
  * A process with an --exec program as its child waits for it, and ends
  * it when it outlives its connection: wait4, kill and pidfd_open, each on
- * that pid alone, and a pause between polls (program_wait).
+ * that pid alone (argument checks, before the search), and a pause
+ * between polls (program_wait; in the search).
  */
-static void allow_child(struct program *p, pid_t child)
+static unsigned allow_child(struct program *p, pid_t child, int *set,
+			    unsigned n)
 {
 	const unsigned pid[] = {(unsigned)child};
+	static const int pauses[] = {SYS_clock_nanosleep, SYS_nanosleep, -1};
 
 	allow_if(p, SYS_wait4, 0, pid, 1);
 	allow_if(p, SYS_kill, 0, pid, 1);
 #ifdef SYS_pidfd_open
 	allow_if(p, SYS_pidfd_open, 0, pid, 1);
 #endif
-	allow(p, SYS_clock_nanosleep);
-	allow(p, SYS_nanosleep);
+	return set_add(set, n, pauses);
 }
 
 static void program_build(struct program *p, enum sandbox_stage stage,
 			  pid_t child)
 {
 	const unsigned writes = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND;
+	int set[CALLS_MAX];
+	unsigned n = 0;
 
 	p->len = 0;
+	p->overflow = 0;
 	emit(p, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					     offsetof(struct seccomp_data, arch)));
 	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
@@ -232,19 +301,19 @@ static void program_build(struct program *p, enum sandbox_stage stage,
 	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 					     SECCOMP_RET_KILL_PROCESS));
 #endif
-	allow_list(p, calls_always);
-	allow_list(p, calls_sanitizer);
-	if (child > 0)
-		allow_child(p, child);
 #ifdef SANDBOX_SANITIZER
+	/* Before the argument checks, which they would otherwise meet. */
+	for (const int *c = calls_sanitizer; *c >= 0; c++)
+		allow(p, *c);
 	/* Reports go to the file ASAN_OPTIONS=log_path names. */
 	allow(p, SYS_openat);
 #ifdef SYS_open
 	allow(p, SYS_open);
 #endif
 #endif
+	n = set_add(set, n, calls_always);
 	if (stage == SANDBOX_CONNECT) {
-		allow_list(p, calls_connect);
+		n = set_add(set, n, calls_connect);
 		/* The resolver reads files; nothing may write one. */
 		allow_without(p, SYS_openat, 2, writes);
 #ifdef SYS_open
@@ -257,15 +326,46 @@ static void program_build(struct program *p, enum sandbox_stage stage,
 						     PR_SET_SECCOMP};
 		allow_if(p, SYS_prctl, 0, narrowing, 2);
 	} else {
+		static const int log_connect[] = {SYS_connect, -1};
+		/* The log's socket (journal, syslog) may be opened late. */
+		n = set_add(set, n, log_connect);
+		static const unsigned unix_only[] = {AF_UNIX};
+		allow_if(p, SYS_socket, 0, unix_only, 1);
 		/* Memory, yes; new code, no. */
 		allow_without(p, SYS_mmap, 2, PROT_EXEC);
 		allow_without(p, SYS_mprotect, 2, PROT_EXEC);
-		/* The log's socket (journal, syslog) may be opened late. */
-		static const unsigned unix_only[] = {AF_UNIX};
-		allow_if(p, SYS_socket, 0, unix_only, 1);
-		allow(p, SYS_connect);
 	}
+	if (child > 0)
+		n = allow_child(p, child, set, n);
+	unsigned allow_at = p->len + tree_size(n);
+	emit_tree(p, set, n, allow_at, allow_at + 1);
+	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
 	emit(p, (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP));
+}
+
+unsigned sandbox_program(enum sandbox_stage stage, struct sock_filter *out,
+			 unsigned max)
+{
+	static struct program p;
+
+	program_build(&p, stage, 0);
+	if (p.overflow || p.len > max)
+		return 0;
+	memcpy(out, p.insn, p.len * sizeof *out);
+	return p.len;
+}
+
+unsigned sandbox_allowed(enum sandbox_stage stage, int *out, unsigned max)
+{
+	int set[CALLS_MAX];
+	unsigned n = set_add(set, 0, calls_always);
+	static const int log_connect[] = {SYS_connect, -1};
+
+	n = set_add(set, n, stage == SANDBOX_CONNECT ? calls_connect : log_connect);
+	if (n > max)
+		return 0;
+	memcpy(out, set, n * sizeof *out);
+	return n;
 }
 
 static void sandbox_refused(int sig, siginfo_t *info, void *context)
@@ -294,31 +394,28 @@ int sandbox_enter(enum sandbox_stage stage)
 int sandbox_enter_with_child(enum sandbox_stage stage, pid_t child)
 {
 	static struct program p;
-	static int filtered;
 	struct sigaction sa = {.sa_sigaction = sandbox_refused,
 			       .sa_flags = SA_SIGINFO};
 
 	program_build(&p, stage, child);
-	if (p.len > PROGRAM_MAX) {
+	if (p.overflow) {
 		errno = E2BIG;
 		return -1;
 	}
 	struct sock_fprog prog = {.len = p.len, .filter = p.insn};
 	sigemptyset(&sa.sa_mask);
 	log_before_sandbox();
-	/*
-	 * The first filter installs the handler; later ones may not.  An
-	 * --exec process may start at SANDBOX_PUMP.
-	 */
-	if (!filtered && sigaction(SIGSYS, &sa, NULL) < 0)
+	/* The first filter comes with the handler; after it, sigaction is refused. */
+	static int handler_installed;
+	if (!handler_installed && sigaction(SIGSYS, &sa, NULL) < 0)
 		return -1;
+	handler_installed = 1;
 	if (SANDBOX_UNDER_VALGRIND()) {
-		if (!filtered)
+		static int said;
+		if (!said++)
 			log_info("sandbox: running under valgrind, no seccomp filter");
-		filtered = 1;
 		return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	}
-	filtered = 1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
 		return -1;

@@ -13,7 +13,10 @@
  *   SANDBOX_PUMP     relaying only: no opens, no new sockets but the
  *                    log's, no executable mappings
  * Anything else is a bug or an attack: the process logs the system call
- * and exits with EX_OSERR.
+ * and exits with EX_OSERR.  Each filter costs some 50-90 us of CPU per
+ * process (the kernel checks, compiles and pre-evaluates it): the plain
+ * path, which parses nothing of the client's before relaying, installs
+ * only SANDBOX_PUMP; the TLS path puts the handshake under SANDBOX_CONNECT.
  */
 enum sandbox_stage { SANDBOX_CONNECT, SANDBOX_PUMP };
 
@@ -50,5 +53,14 @@ int sandbox_user_find(const char *name, struct sandbox_user *u, char *err,
 		      size_t err_size);
 int sandbox_user_switch(const struct sandbox_user *u, char *err,
 			size_t err_size);
+
+/*
+ * For tests: the stage's BPF program (its length, 0 if it does not fit),
+ * and the numbers it allows whatever the arguments, sorted.
+ */
+struct sock_filter;
+unsigned sandbox_program(enum sandbox_stage stage, struct sock_filter *out,
+			 unsigned max);
+unsigned sandbox_allowed(enum sandbox_stage stage, int *out, unsigned max);
 
 #endif

@@ -5,15 +5,22 @@
  * log line naming the call; an allowed one must work.
  */
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -179,6 +186,15 @@ static int pump_relays(void)
 	return 0;
 }
 
+/* The plain path's only filter: the handler must come with it. */
+static int pump_alone_makes_inet_socket(void)
+{
+	if (sandbox_enter(SANDBOX_PUMP) < 0)
+		return 91;
+	syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
+	return 5;
+}
+
 static int pump_makes_inet_socket(void)
 {
 	enter(SANDBOX_PUMP);
@@ -232,6 +248,192 @@ static int pump_calls_x32(void)
 	return 5;
 }
 #endif
+
+/* --- the program itself, run by a small BPF interpreter --- */
+
+/* --- an --exec program's parent --- */
+
+/* A child that waits to be killed, and the relay filter with its pid. */
+static pid_t program_child_then_pump(void)
+{
+	pid_t parent = getpid();
+	pid_t child = fork();
+	if (child == 0) {
+		/* Gone with its parent, also when the filter ends that one. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == parent)
+			pause();
+		_exit(0);
+	}
+	if (child < 0 || sandbox_enter_with_child(SANDBOX_PUMP, child) < 0)
+		return -1;
+	return child;
+}
+
+static int pump_waits_for_its_program(void)
+{
+	pid_t child = program_child_then_pump();
+	int status;
+	struct timespec pause_ms = {0, 1000000};
+
+	if (child < 0)
+		return 90;
+	if (nanosleep(&pause_ms, NULL) < 0 || kill(child, SIGTERM) < 0 ||
+	    waitpid(child, &status, 0) != child)
+		return 1;
+	return WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM ? 0 : 2;
+}
+
+static int pump_kills_another_process(void)
+{
+	pid_t child = program_child_then_pump();
+
+	if (child < 0)
+		return 90;
+	kill(1, 0);	/* init: surely not its child */
+	return 0;
+}
+
+static int pump_waits_for_another_process(void)
+{
+	pid_t child = program_child_then_pump();
+
+	if (child < 0)
+		return 90;
+	waitpid(-1, NULL, WNOHANG);
+	return 0;
+}
+
+
+/* The instructions sandbox.c emits, on a seccomp_data; returns the action. */
+static unsigned bpf_run(const struct sock_filter *f, unsigned len,
+			const struct seccomp_data *d)
+{
+	unsigned a = 0;
+
+	for (unsigned pc = 0; pc < len; pc++) {
+		const struct sock_filter *i = &f[pc];
+		switch (i->code) {
+		case BPF_LD | BPF_W | BPF_ABS:
+			if (i->k + 4 > sizeof *d)
+				return 0xdead;
+			memcpy(&a, (const char *)d + i->k, 4);
+			break;
+		case BPF_JMP | BPF_JEQ | BPF_K:
+			pc += a == i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JGE | BPF_K:
+			pc += a >= i->k ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JSET | BPF_K:
+			pc += (a & i->k) ? i->jt : i->jf;
+			break;
+		case BPF_JMP | BPF_JA:
+			pc += i->k;
+			break;
+		case BPF_RET | BPF_K:
+			return i->k;
+		default:
+			return 0xbad;
+		}
+	}
+	return 0xfa11;	/* fell off the end */
+}
+
+static int in_set(const int *set, unsigned n, int nr)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (set[i] == nr)
+			return 1;
+	return 0;
+}
+
+#ifdef __x86_64__
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/*
+ * Every number from 0 to 1023 with zeroed arguments: the listed calls and
+ * the argument-checked ones that zero satisfies are allowed, the rest
+ * trapped; then the argument checks one by one.
+ */
+static void program_cases(void)
+{
+#ifdef NATIVE_ARCH
+	static const char *names[] = {"connect stage", "pump stage"};
+	for (int stage = SANDBOX_CONNECT; stage <= SANDBOX_PUMP; stage++) {
+		struct sock_filter f[512];
+		int allowed[256];
+		unsigned len = sandbox_program(stage, f, 512);
+		unsigned n = sandbox_allowed(stage, allowed, 256);
+		struct seccomp_data d;
+		int wrong = 0;
+
+		unit_begin("%s: every system call number meets the allow-list, and only it",
+			   names[stage]);
+		CHECK(len > 0 && n > 0);
+		for (int nr = 0; nr < 1024; nr++) {
+			memset(&d, 0, sizeof d);
+			d.arch = NATIVE_ARCH;
+			d.nr = nr;
+			int want = in_set(allowed, n, nr) ||
+				   (stage == SANDBOX_CONNECT &&
+				    (nr == SYS_openat
+#ifdef SYS_open
+				     || nr == SYS_open
+#endif
+				     )) ||
+				   (stage == SANDBOX_PUMP &&
+				    (nr == SYS_mmap || nr == SYS_mprotect));
+			unsigned got = bpf_run(f, len, &d);
+			if (got != (want ? SECCOMP_RET_ALLOW : SECCOMP_RET_TRAP)) {
+				if (wrong++ < 5)
+					unit_fail(__FILE__, __LINE__,
+						  "call %d: action %#x, want %s", nr,
+						  got, want ? "allow" : "trap");
+			}
+		}
+		unit_end();
+
+		unit_begin("%s: argument checks, architecture, x32", names[stage]);
+#define RUN(NR, ARG, VALUE)                                             \
+	(memset(&d, 0, sizeof d), d.arch = NATIVE_ARCH, d.nr = (NR),    \
+	 d.args[ARG] = (VALUE), bpf_run(f, len, &d))
+		if (stage == SANDBOX_CONNECT) {
+			CHECK_INT(RUN(SYS_openat, 2, O_RDONLY | O_CLOEXEC), SECCOMP_RET_ALLOW);
+			CHECK_INT(RUN(SYS_openat, 2, O_WRONLY), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_openat, 2, O_RDWR), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_openat, 2, O_RDONLY | O_CREAT), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_ioctl, 1, FIONREAD), SECCOMP_RET_ALLOW);
+			CHECK_INT(RUN(SYS_ioctl, 1, TIOCSTI), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_prctl, 0, PR_SET_SECCOMP), SECCOMP_RET_ALLOW);
+			CHECK_INT(RUN(SYS_prctl, 0, PR_SET_NO_NEW_PRIVS), SECCOMP_RET_ALLOW);
+			CHECK_INT(RUN(SYS_prctl, 0, PR_SET_DUMPABLE), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_mmap, 2, PROT_READ | PROT_EXEC), SECCOMP_RET_ALLOW);
+		} else {
+			CHECK_INT(RUN(SYS_mmap, 2, PROT_READ | PROT_WRITE), SECCOMP_RET_ALLOW);
+			CHECK_INT(RUN(SYS_mmap, 2, PROT_READ | PROT_EXEC), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_mprotect, 2, PROT_EXEC), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_socket, 0, AF_UNIX), SECCOMP_RET_ALLOW);
+			CHECK_INT(RUN(SYS_socket, 0, AF_INET), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_socket, 0, AF_INET6), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_openat, 2, O_RDONLY), SECCOMP_RET_TRAP);
+			CHECK_INT(RUN(SYS_prctl, 0, PR_SET_SECCOMP), SECCOMP_RET_TRAP);
+		}
+		memset(&d, 0, sizeof d);
+		d.arch = AUDIT_ARCH_I386;
+		d.nr = SYS_read;
+		CHECK_INT(bpf_run(f, len, &d), SECCOMP_RET_KILL_PROCESS);
+#ifdef __x86_64__
+		CHECK_INT(RUN(0x40000000 | SYS_read, 0, 0), SECCOMP_RET_KILL_PROCESS);
+#endif
+#undef RUN
+		unit_end();
+	}
+#endif
+}
 
 /* --- dropping the user --- */
 
@@ -290,6 +492,11 @@ static void drop_user_cases(void)
 
 int main(void)
 {
+	/* Children orphaned by a refused call come back here to be reaped. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+#ifndef UNDER_SANITIZER
+	program_cases();	/* sanitizer builds allow more, on purpose */
+#endif
 	ALLOWED(connect_opens_read_only);
 	ALLOWED(connect_makes_sockets);
 	REFUSED(connect_execs, SYS_execve);
@@ -302,7 +509,13 @@ int main(void)
 	ALLOWED(pump_relays);
 	ALLOWED(pump_shows_in_proc);
 	REFUSED(pump_makes_inet_socket, SYS_socket);
+	REFUSED(pump_alone_makes_inet_socket, SYS_socket);
 	REFUSED(pump_maps_code, SYS_mmap);
+	ALLOWED(pump_waits_for_its_program);
+#ifndef UNDER_SANITIZER
+	REFUSED(pump_kills_another_process, SYS_kill);
+	REFUSED(pump_waits_for_another_process, SYS_wait4);
+#endif
 
 #ifdef __x86_64__
 	struct outcome o;
@@ -316,5 +529,7 @@ int main(void)
 	unit_end();
 #endif
 	drop_user_cases();
+	while (wait(NULL) > 0)
+		;
 	return unit_summary();
 }
