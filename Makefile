@@ -27,10 +27,13 @@ GNUTLS_LIBS   = $(shell $(PKG_CONFIG) --libs gnutls)
 
 # The peeker and plain pump: no GnuTLS, so plain connections start fast.
 CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
-           src/backend.o src/pump.o
-TLS_OBJ  = src/tls.o src/check.o src/certs.o src/clientcert.o src/ticket.o \
-           src/sni.o src/allow.o src/policy.o
+           src/backend.o src/pump.o src/proxyproto.o src/cidr.o src/route.o \
+           src/program.o
+TLS_OBJ  = src/tls.o src/check.o src/pem.o src/certs.o src/clientcert.o \
+           src/ticket.o src/sni.o src/allow.o src/policy.o
 UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options \
+             tests/unit/test_proxyproto tests/unit/test_cidr \
+             tests/unit/test_route tests/unit/test_program tests/unit/test_pem \
              tests/unit/test_sni tests/unit/test_allow tests/unit/test_policy
 
 all: tlsmux tlsmux-tls
@@ -55,9 +58,27 @@ tests/unit/test_sniff: tests/unit/test_sniff.c src/sniff.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/sniff.o
 tests/unit/test_addr: tests/unit/test_addr.c src/addr.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/addr.o
-tests/unit/test_options: tests/unit/test_options.c src/options.o src/addr.o src/log.o
+# options.o needs what parses its values: addresses, ranges, routes.
+OPTIONS_DEPS = src/options.o src/addr.o src/log.o src/cidr.o src/route.o \
+               src/proxyproto.o
+tests/unit/test_options: tests/unit/test_options.c $(OPTIONS_DEPS)
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    src/options.o src/addr.o src/log.o
+	    $(OPTIONS_DEPS)
+tests/unit/test_proxyproto: tests/unit/test_proxyproto.c src/proxyproto.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    src/proxyproto.o
+tests/unit/test_cidr: tests/unit/test_cidr.c src/cidr.o src/proxyproto.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    src/cidr.o src/proxyproto.o
+tests/unit/test_route: tests/unit/test_route.c $(OPTIONS_DEPS)
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(OPTIONS_DEPS)
+tests/unit/test_pem: tests/unit/test_pem.c src/pem.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/pem.o
+tests/unit/test_program: tests/unit/test_program.c src/program.o src/log.o \
+    src/pump.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    src/program.o src/log.o src/pump.o
 tests/unit/test_sni: tests/unit/test_sni.c src/sni.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/sni.o
 tests/unit/test_allow: tests/unit/test_allow.c src/allow.o
@@ -103,16 +124,25 @@ FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -Isrc -std=c11 $(WARNINGS)
 FUZZ_WORK    ?= /tmp/tlsmux-fuzz
 FUZZ_TARGETS  = tests/fuzz/fuzz_sniff tests/fuzz/fuzz_addr \
-                tests/fuzz/fuzz_options tests/fuzz/fuzz_sni
+                tests/fuzz/fuzz_options tests/fuzz/fuzz_proxyproto \
+                tests/fuzz/fuzz_route tests/fuzz/fuzz_sni
 
 tests/fuzz/fuzz_sniff: tests/fuzz/fuzz_sniff.c src/sniff.c src/sniff.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sniff.c src/sniff.c
 tests/fuzz/fuzz_addr: tests/fuzz/fuzz_addr.c src/addr.c src/addr.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_addr.c src/addr.c
-tests/fuzz/fuzz_options: tests/fuzz/fuzz_options.c src/options.c \
-    src/options.h src/addr.c src/addr.h src/log.c
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c \
-	    src/options.c src/addr.c src/log.c
+OPTIONS_SRC = src/options.c src/addr.c src/log.c src/cidr.c src/route.c \
+              src/proxyproto.c
+tests/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRC) src/*.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c $(OPTIONS_SRC)
+tests/fuzz/fuzz_route: tests/fuzz/fuzz_route.c src/route.c src/route.h \
+    src/addr.c src/addr.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_route.c src/route.c \
+	    src/addr.c
+tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c \
+    src/proxyproto.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_proxyproto.c \
+	    src/proxyproto.c
 
 tests/fuzz/fuzz_sni: tests/fuzz/fuzz_sni.c src/sni.c src/sni.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sni.c src/sni.c

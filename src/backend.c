@@ -17,9 +17,11 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "conn.h"
 #include "log.h"
 
 /* One attempt; returns the socket or -1 with errno. */
@@ -134,12 +136,24 @@ static int backend_try_unix(const struct addr *a, long deadline,
 int backend_connect(const struct options *o, const struct addr **used,
 		    char *err, size_t err_size)
 {
+	const struct addr *list[OPTIONS_MAX_BACKENDS];
+
+	for (size_t i = 0; i < o->backend_count; i++)
+		list[i] = &o->backends[i];
+	return backend_connect_list(list, o->backend_count,
+				    o->connect_timeout_ms, used, err, err_size);
+}
+
+int backend_connect_list(const struct addr *const *list, size_t count,
+			 long connect_timeout_ms, const struct addr **used,
+			 char *err, size_t err_size)
+{
 	size_t off = 0;
 
 	err[0] = '\0';
-	for (size_t i = 0; i < o->backend_count; i++) {
-		const struct addr *a = &o->backends[i];
-		long deadline = clock_now_ms() + o->connect_timeout_ms;
+	for (size_t i = 0; i < count; i++) {
+		const struct addr *a = list[i];
+		long deadline = clock_now_ms() + connect_timeout_ms;
 		const char *why;
 		int fd = a->kind == ADDR_INET ? backend_try_inet(a, deadline, &why)
 					      : backend_try_unix(a, deadline, &why);
@@ -155,8 +169,69 @@ int backend_connect(const struct options *o, const struct addr **used,
 		if (n > 0 && (size_t)n < err_size - off)
 			off += (size_t)n;
 	}
-	if (o->backend_count == 0)
+	if (count == 0)
 		snprintf(err, err_size, "no --backend given");
 	*used = NULL;
 	return -1;
+}
+
+int backend_send_all(int fd, const void *buf, size_t len, long timeout_ms)
+{
+	long deadline = clock_now_ms() + timeout_ms;
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -1;
+		struct pollfd pf = {.fd = fd, .events = POLLOUT};
+		int rc = poll(&pf, 1, clock_remaining_ms(deadline));
+		if (rc == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+int backend_send_proxy(int fd, const struct options *o,
+		       struct proxyproto_header *h, char unique_id[33],
+		       const struct addr *backend, char *err, size_t err_size)
+{
+	unsigned char header[PROXYPROTO_ENCODE_MAX];
+	size_t len;
+
+	unique_id[0] = '\0';
+	if (o->send_proxy == SEND_PROXY_V1) {
+		len = proxyproto_encode_v1(h, (char *)header, sizeof header);
+	} else {
+		if (o->proxy_tlvs & PROXY_TLV_UNIQUE_ID) {
+			conn_unique_id(unique_id);
+			h->unique_id.data = (const unsigned char *)unique_id;
+			h->unique_id.len = strlen(unique_id);
+		}
+		h->crc32c = (o->proxy_tlvs & PROXY_TLV_CRC32C) != 0;
+		len = proxyproto_encode_v2(h, header, sizeof header);
+	}
+	if (len == 0) {
+		snprintf(err, err_size, "backend %s: PROXY header does not fit",
+			 backend->text);
+		return EX_SOFTWARE;
+	}
+	/* One write, before any payload: a receiver may read it in one go. */
+	if (backend_send_all(fd, header, len, o->connect_timeout_ms) < 0) {
+		snprintf(err, err_size, "backend %s: sending the PROXY header: %s",
+			 backend->text, log_strerror(errno));
+		return EX_IOERR;
+	}
+	return 0;
 }

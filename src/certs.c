@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pem.h"
 
 #define FILE_MAX_SIZE (1 << 20)
 /* How long a response without a next update may be stapled. */
@@ -239,16 +240,45 @@ void certs_files_free(struct certs_files *f)
 	memset(f, 0, sizeof *f);
 }
 
+/*
+ * The key from its PEM text, decoded by pem.c into a buffer wiped after
+ * use: GnuTLS's own PEM decoding leaves a copy of the base64 text in
+ * memory it frees without wiping.
+ */
+static int certs_key_import(gnutls_x509_privkey_t key, const gnutls_datum_t *pem)
+{
+	gnutls_datum_t der = {gnutls_malloc(pem->size + 1), 0};
+	int rc;
+
+	if (der.data == NULL)
+		return GNUTLS_E_MEMORY_ERROR;
+	long n = pem_decode_private_key(pem->data, pem->size, der.data,
+					pem->size + 1);
+	if (n == 0)
+		rc = GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
+	else if (n < 0)
+		rc = GNUTLS_E_BASE64_DECODING_ERROR;
+	else {
+		der.size = (unsigned)n;
+		rc = gnutls_x509_privkey_import2(key, &der, GNUTLS_X509_FMT_DER,
+						 NULL, 0);
+	}
+	gnutls_memset(der.data, 0, pem->size + 1);
+	gnutls_free(der.data);
+	return rc;
+}
+
+/* list_flags: --check refuses an unsorted chain, serving sorts it as GnuTLS would. */
 static int certs_parse(const char *cert_path, const char *key_path,
 		       const gnutls_datum_t *cert, const gnutls_datum_t *key,
-		       struct certs_files *f, char *err, size_t err_size)
+		       unsigned list_flags, struct certs_files *f, char *err,
+		       size_t err_size)
 {
 	int rc;
 
 	memset(f, 0, sizeof *f);
 	rc = gnutls_x509_crt_list_import2(&f->certs, &f->cert_count, cert,
-					  GNUTLS_X509_FMT_PEM,
-					  GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED);
+					  GNUTLS_X509_FMT_PEM, list_flags);
 	if (rc < 0) {
 		snprintf(err, err_size, "cert %s: cannot parse: %s", cert_path,
 			 gnutls_strerror(rc));
@@ -256,8 +286,7 @@ static int certs_parse(const char *cert_path, const char *key_path,
 		return EX_CONFIG;
 	}
 	if ((rc = gnutls_x509_privkey_init(&f->key)) < 0 ||
-	    (rc = gnutls_x509_privkey_import2(f->key, key, GNUTLS_X509_FMT_PEM,
-					      NULL, 0)) < 0) {
+	    (rc = certs_key_import(f->key, key)) < 0) {
 		snprintf(err, err_size, "key %s: cannot parse: %s", key_path,
 			 rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ||
 					 rc == GNUTLS_E_BASE64_UNEXPECTED_HEADER_ERROR
@@ -285,8 +314,8 @@ static int certs_parse(const char *cert_path, const char *key_path,
 
 /* Read both files of a pair (one read when they are one file), then parse. */
 static int certs_read_pair(const char *cert_path, const char *key_path,
-			   int cert_fd, struct certs_files *f, char *err,
-			   size_t err_size)
+			   int cert_fd, unsigned list_flags,
+			   struct certs_files *f, char *err, size_t err_size)
 {
 	gnutls_datum_t cert, key;
 	int rc;
@@ -302,7 +331,8 @@ static int certs_read_pair(const char *cert_path, const char *key_path,
 		certs_wipe(&cert);
 		return rc;
 	}
-	rc = certs_parse(cert_path, key_path, &cert, &key, f, err, err_size);
+	rc = certs_parse(cert_path, key_path, &cert, &key, list_flags, f, err,
+			 err_size);
 	if (key.data != cert.data)
 		certs_wipe(&key);
 	certs_wipe(&cert);
@@ -312,7 +342,9 @@ static int certs_read_pair(const char *cert_path, const char *key_path,
 int certs_files_load(const char *cert_path, const char *key_path,
 		     struct certs_files *f, char *err, size_t err_size)
 {
-	return certs_read_pair(cert_path, key_path, -1, f, err, err_size);
+	return certs_read_pair(cert_path, key_path, -1,
+			       GNUTLS_X509_CRT_LIST_FAIL_IF_UNSORTED, f, err,
+			       err_size);
 }
 
 int certs_ocsp_check(const gnutls_datum_t *data, gnutls_x509_crt_t leaf,
@@ -405,8 +437,8 @@ int certs_load(struct certs_choice *c, struct certs_loaded *l, char *err,
 	int rc;
 
 	memset(l, 0, sizeof *l);
-	rc = certs_read_pair(c->cert_path, c->key_path, c->cert_fd, &f, err,
-			     err_size);
+	rc = certs_read_pair(c->cert_path, c->key_path, c->cert_fd,
+			     GNUTLS_X509_CRT_LIST_SORT, &f, err, err_size);
 	c->cert_fd = -1;
 	if (rc != 0)
 		return rc;

@@ -397,12 +397,22 @@ int check_run(const struct options *o)
 	time_t now = time(NULL);
 	int rc;
 
-	if (o->backend_count == 0) {
-		log_error("check: no --backend given");
+	if (options_validate(o, err, sizeof err) != 0) {
+		log_error("check: %s", err);
 		return EX_CONFIG;
 	}
 	for (size_t i = 0; i < o->backend_count; i++)
 		printf("backend: %s\n", o->backends[i].text);
+	for (size_t i = 0; i < o->tls_backend_count; i++)
+		printf("tls backend: %s\n", o->tls_backends[i].text);
+	for (size_t i = 0; i < o->plain_backend_count; i++)
+		printf("plain backend: %s\n", o->plain_backends[i].text);
+	for (size_t i = 0; i < o->route_count; i++)
+		printf("route: %s=%s -> %s\n",
+		       o->routes[i].kind == ROUTE_SNI ? "sni" : "alpn",
+		       o->routes[i].pattern, o->routes[i].backend.text);
+	if (o->exec != NULL)
+		printf("exec: %s\n", o->exec);
 
 	int user_len = policy_priority(o->priority, o->min_version, priority,
 				       sizeof priority);

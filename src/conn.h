@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "cidr.h"
+#include "proxyproto.h"
 #include "sniff.h"
 
 struct client {
@@ -14,6 +16,17 @@ struct client {
 	/* Bytes already consumed from a pipe (sockets are only peeked). */
 	unsigned char prefix[SNIFF_MAX];
 	size_t prefix_len;
+	/*
+	 * The client and the address it connected to: the socket's own
+	 * ends, or what a trusted PROXY header said (then balancer is the
+	 * peer that sent it).  IPv4-mapped addresses are kept as IPv4;
+	 * family AF_UNIX for a unix socket, AF_UNSPEC when not known.
+	 */
+	struct proxyproto_endpoint source;
+	struct proxyproto_endpoint destination;	/* see conn_destination */
+	struct proxyproto_endpoint balancer;
+	char via[64];		/* balancer as text, "" when not proxied */
+	int peer_gone;		/* reset before its address could be read */
 };
 
 /*
@@ -37,6 +50,31 @@ int conn_import(struct client *c, long *start_ms);
  * reset that would destroy what we sent before it.
  */
 void conn_abort(const struct client *c);
+
+/*
+ * --accept-proxy: take the PROXY header (v1 or v2) that a balancer sends
+ * first, consuming exactly its bytes, and make its client the client.
+ * Only peers inside trusted may send one; the header must arrive within
+ * timeout_ms.  Returns 0, or an exit code with err set to the line to
+ * log (empty when the peer merely connected and left, as some health
+ * checks do).
+ */
+int conn_accept_proxy(struct client *c, const struct cidr *trusted,
+		      size_t trusted_count, long timeout_ms, char *err,
+		      size_t err_size);
+
+/* Fill c->destination from the socket (getsockname) unless already known. */
+void conn_destination(struct client *c);
+
+/* "192.0.2.1:5555", "[2001:db8::1]:443", "unix" or "unknown". */
+void conn_format_endpoint(const struct proxyproto_endpoint *e, char *out,
+			  size_t size);
+
+/* A PROXY header naming this client and its destination; no TLVs yet. */
+void conn_proxy_header(struct client *c, struct proxyproto_header *h);
+
+/* An identifier for this connection, as 32 hex digits and a NUL. */
+void conn_unique_id(char out[33]);
 
 enum detect_outcome {
 	DETECT_DONE,		/* *result holds the class */

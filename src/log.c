@@ -145,6 +145,9 @@ static void log_emit(int priority, const char *message,
 }
 
 static void log_vemit(int priority, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void log_vemit(int priority, const char *fmt, va_list ap)
 {
 	char line[1024];
 
@@ -204,76 +207,96 @@ static void log_escape(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
+int log_stderr_is_safe(void)
+{
+	return stderr_safe;
+}
+
 void log_summary(const struct log_summary *s)
 {
-	char sni[256], line[1400], cert[300], alpn[64], subject[300];
-	size_t len;
+	char sni[256], line[1400], bytes_in[24] = "-", bytes_out[24] = "-";
+	char backend[256], cert[300], alpn[64], subject[300];
 
 	snprintf(sni, sizeof sni, "%s", or_dash(s->sni));
 	log_sanitize(sni);
+	/* A program's path and arguments come from the configuration: one field still. */
+	snprintf(backend, sizeof backend, "%s", or_dash(s->backend));
+	log_sanitize(backend);
 	snprintf(cert, sizeof cert, "%s", or_dash(s->cert));
 	log_sanitize(cert);
 	snprintf(alpn, sizeof alpn, "%s", or_dash(s->alpn));
 	log_sanitize(alpn);
 	log_escape(or_dash(s->client_cert), subject, sizeof subject);
-	snprintf(line, sizeof line,
+	if (!s->bytes_unknown) {
+		snprintf(bytes_in, sizeof bytes_in, "%llu",
+			 (unsigned long long)s->bytes_in);
+		snprintf(bytes_out, sizeof bytes_out, "%llu",
+			 (unsigned long long)s->bytes_out);
+	}
+	int n = snprintf(line, sizeof line,
 		 "conn client=%s path=%s backend=%s version=%s cipher=%s sni=%s"
-		 " in=%llu out=%llu duration=%ld.%03lds closed=%s client_eof=%s"
+		 " in=%s out=%s duration=%ld.%03lds closed=%s client_eof=%s"
 		 " phase=%s exit=%d",
-		 or_dash(s->client), or_dash(s->path), or_dash(s->backend),
-		 or_dash(s->version), or_dash(s->cipher), sni,
-		 (unsigned long long)s->bytes_in,
-		 (unsigned long long)s->bytes_out, s->duration_ms / 1000,
+		 or_dash(s->client), or_dash(s->path), backend,
+		 or_dash(s->version), or_dash(s->cipher), sni, bytes_in,
+		 bytes_out, s->duration_ms / 1000,
 		 s->duration_ms % 1000, or_dash(s->closed),
 		 or_dash(s->client_eof), or_dash(s->phase), s->exit_code);
-	len = strlen(line);
-	if (s->extra & LOG_FIELD_CERT)
-		len += (size_t)snprintf(line + len, sizeof line - len,
-					" cert=%s", cert);
-	if (s->extra & LOG_FIELD_ALPN)
-		len += (size_t)snprintf(line + len, sizeof line - len,
-					" alpn=%s", alpn);
-	if (s->extra & LOG_FIELD_RESUMED)
-		len += (size_t)snprintf(line + len, sizeof line - len,
-					" resumed=%s", or_dash(s->resumed));
-	if (s->extra & LOG_FIELD_CLIENT_CERT)
-		snprintf(line + len, sizeof line - len, " client_cert=%s",
-			 subject);
+	/*
+	 * After exit: the fields of the options this configuration sets
+	 * (on every line alike), then those a connection may or may not have.
+	 */
+	const char *option_name[4] = {"cert", "alpn", "resumed", "client_cert"};
+	const char *option_value[4] = {cert, alpn, or_dash(s->resumed), subject};
+	const unsigned option_bit[4] = {LOG_FIELD_CERT, LOG_FIELD_ALPN,
+					LOG_FIELD_RESUMED, LOG_FIELD_CLIENT_CERT};
+	for (int i = 0; i < 4; i++)
+		if ((s->extra & option_bit[i]) && n > 0 && (size_t)n < sizeof line)
+			n += snprintf(line + n, sizeof line - (size_t)n, " %s=%s",
+				      option_name[i], option_value[i]);
+	const char *extra_name[3] = {"via", "unique_id", "program"};
+	const char *extra_value[3] = {s->via, s->unique_id, s->program};
+	for (int i = 0; i < 3; i++)
+		if (extra_value[i] != NULL && *extra_value[i] != '\0' && n > 0 &&
+		    (size_t)n < sizeof line)
+			n += snprintf(line + n, sizeof line - (size_t)n, " %s=%s",
+				      extra_name[i], extra_value[i]);
 
 	if (log_sink != SINK_JOURNAL) {
 		log_emit(LOG_INFO, line, NULL, 0);
 		return;
 	}
-	char f[16][320];
-	int n = 0;
-	snprintf(f[n++], sizeof f[0], "TLSMUX_CLIENT=%s", or_dash(s->client));
-	snprintf(f[n++], sizeof f[0], "TLSMUX_PATH=%s", or_dash(s->path));
-	snprintf(f[n++], sizeof f[0], "TLSMUX_BACKEND=%s", or_dash(s->backend));
-	snprintf(f[n++], sizeof f[0], "TLSMUX_TLS_VERSION=%s", or_dash(s->version));
-	snprintf(f[n++], sizeof f[0], "TLSMUX_CIPHER=%s", or_dash(s->cipher));
-	snprintf(f[n++], sizeof f[0], "TLSMUX_SNI=%s", sni);
-	snprintf(f[n++], sizeof f[0], "TLSMUX_BYTES_IN=%llu",
-		 (unsigned long long)s->bytes_in);
-	snprintf(f[n++], sizeof f[0], "TLSMUX_BYTES_OUT=%llu",
-		 (unsigned long long)s->bytes_out);
-	snprintf(f[n++], sizeof f[0], "TLSMUX_DURATION=%ld.%03ld",
+	char f[19][320];
+	snprintf(f[0], sizeof f[0], "TLSMUX_CLIENT=%s", or_dash(s->client));
+	snprintf(f[1], sizeof f[1], "TLSMUX_PATH=%s", or_dash(s->path));
+	snprintf(f[2], sizeof f[2], "TLSMUX_BACKEND=%s", backend);
+	snprintf(f[3], sizeof f[3], "TLSMUX_TLS_VERSION=%s", or_dash(s->version));
+	snprintf(f[4], sizeof f[4], "TLSMUX_CIPHER=%s", or_dash(s->cipher));
+	snprintf(f[5], sizeof f[5], "TLSMUX_SNI=%s", sni);
+	snprintf(f[6], sizeof f[6], "TLSMUX_BYTES_IN=%s", bytes_in);
+	snprintf(f[7], sizeof f[7], "TLSMUX_BYTES_OUT=%s", bytes_out);
+	snprintf(f[8], sizeof f[8], "TLSMUX_DURATION=%ld.%03ld",
 		 s->duration_ms / 1000, s->duration_ms % 1000);
-	snprintf(f[n++], sizeof f[0], "TLSMUX_CLOSED=%s", or_dash(s->closed));
-	snprintf(f[n++], sizeof f[0], "TLSMUX_PHASE=%s", or_dash(s->phase));
-	snprintf(f[n++], sizeof f[0], "TLSMUX_EXIT=%d", s->exit_code);
-	if (s->extra & LOG_FIELD_CERT)
-		snprintf(f[n++], sizeof f[0], "TLSMUX_CERT=%s", cert);
-	if (s->extra & LOG_FIELD_ALPN)
-		snprintf(f[n++], sizeof f[0], "TLSMUX_ALPN=%s", alpn);
-	if (s->extra & LOG_FIELD_RESUMED)
-		snprintf(f[n++], sizeof f[0], "TLSMUX_RESUMED=%s",
-			 or_dash(s->resumed));
-	if (s->extra & LOG_FIELD_CLIENT_CERT)
-		snprintf(f[n++], sizeof f[0], "TLSMUX_CLIENT_CERT=%s", subject);
-	const char *fields[16];
-	for (int i = 0; i < n; i++)
+	snprintf(f[9], sizeof f[9], "TLSMUX_CLOSED=%s", or_dash(s->closed));
+	snprintf(f[10], sizeof f[10], "TLSMUX_PHASE=%s", or_dash(s->phase));
+	snprintf(f[11], sizeof f[11], "TLSMUX_EXIT=%d", s->exit_code);
+	size_t count = 12;
+	const char *option_field[4] = {"TLSMUX_CERT", "TLSMUX_ALPN",
+				       "TLSMUX_RESUMED", "TLSMUX_CLIENT_CERT"};
+	for (int i = 0; i < 4; i++)
+		if (s->extra & option_bit[i])
+			snprintf(f[count++], sizeof f[0], "%s=%s", option_field[i],
+				 option_value[i]);
+	const char *extra_field[3] = {"TLSMUX_VIA", "TLSMUX_UNIQUE_ID",
+				      "TLSMUX_PROGRAM"};
+	for (int i = 0; i < 3; i++)
+		if (extra_value[i] != NULL && *extra_value[i] != '\0')
+			snprintf(f[count++], sizeof f[0], "%s=%s", extra_field[i],
+				 extra_value[i]);
+	const char *fields[19];
+	for (size_t i = 0; i < count; i++)
 		fields[i] = f[i];
-	log_emit(LOG_INFO, line, fields, (size_t)n);
+	log_emit(LOG_INFO, line, fields, count);
 }
 
 const char *log_strerror(int err)

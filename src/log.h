@@ -36,6 +36,11 @@ struct log_summary {
 	const char *alpn;	/* --alpn protocol negotiated */
 	const char *resumed;	/* --ticket-key: yes, no */
 	const char *client_cert; /* --client-ca: verified subject DN */
+	/* Written only when set, after the fields above: */
+	const char *via;	/* the balancer that sent a PROXY header */
+	const char *unique_id;	/* the UNIQUE_ID sent to the backend */
+	const char *program;	/* exit:N or signal:N of an --exec program */
+	int bytes_unknown;	/* in/out not seen (a program on the client's fds) */
 };
 
 #define LOG_FIELD_CERT 1u
@@ -56,6 +61,9 @@ struct pump_result;
  */
 int log_pump_result(const struct pump_result *r, long idle_ms,
 		    struct log_summary *s);
+
+/* Whether fd 2 may be handed to a program: not the client, not closed. */
+int log_stderr_is_safe(void);
 
 /* strerror() in lower case, as our messages are written. */
 const char *log_strerror(int err);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,15 @@ const char options_usage[] =
 	"  --handshake-timeout DUR   TLS handshake deadline (default 10s)\n"
 	"  --connect-timeout DUR     deadline per backend connect (default 5s)\n"
 	"  --idle-timeout DUR        close after DUR without traffic (default 1h, 0 = never)\n"
+	"  --tls-backend ADDR        backend for TLS connections (repeat for failover)\n"
+	"  --plain-backend ADDR      backend for plain connections (repeat for failover)\n"
+	"  --route sni=NAME=ADDR     TLS connections for server name NAME (glob) go to ADDR\n"
+	"  --route alpn=PROTO=ADDR   TLS connections negotiating PROTO (glob) go to ADDR\n"
+	"  --exec 'PROG [ARGS]'      run PROG per connection on the stream (split on blanks)\n"
+	"  --send-proxy v1|v2|none   send a PROXY protocol header to the backend\n"
+	"  --proxy-tlv LIST          extra v2 TLVs: unique-id,crc32c\n"
+	"  --accept-proxy            expect a PROXY header (v1 or v2) from the balancer\n"
+	"  --proxy-from LIST         CIDRs (or unix) trusted to send it; required with --accept-proxy\n"
 	"  --log auto|stderr|syslog|journal\n"
 	"  -f FILE                   read options from FILE, one per line\n"
 	"  --check                   validate the options and every file they name, then exit\n"
@@ -55,7 +65,9 @@ static const struct {
 	{"priority", 1},	{"detect-timeout", 1},	{"on-silence", 1},
 	{"handshake-timeout", 1}, {"connect-timeout", 1}, {"idle-timeout", 1},
 	{"log", 1},		{"check", 0},		{"help", 0},
-	{"version", 0},
+	{"version", 0},		{"tls-backend", 1},	{"plain-backend", 1},
+	{"route", 1},		{"exec", 1},		{"send-proxy", 1},
+	{"proxy-tlv", 1},	{"accept-proxy", 0},	{"proxy-from", 1},
 	{"cert-dir", 1},	{"strict-sni", 0},	{"alpn", 1},
 	{"client-ca", 1},	{"verify", 1},		{"crl", 1},
 	{"allow-cn", 1},	{"allow-san", 1},	{"ticket-key", 1},
@@ -64,7 +76,12 @@ static const struct {
 
 void options_defaults(struct options *o)
 {
-	memset(o, 0, sizeof *o);
+	size_t tables = offsetof(struct options, tls_backends);
+	size_t tables_end = offsetof(struct options, proxy_from) +
+			    sizeof o->proxy_from;
+
+	memset(o, 0, tables);
+	memset((char *)o + tables_end, 0, sizeof *o - tables_end);
 	o->detect_timeout_ms = 2000;
 	o->handshake_timeout_ms = 10000;
 	o->connect_timeout_ms = 5000;
@@ -180,6 +197,171 @@ static int options_add_pattern(const char **list, size_t *count,
 	return 0;
 }
 
+static int options_add_backend(struct addr *list, size_t *count,
+			       const char *name, const char *value, char *err,
+			       size_t err_size)
+{
+	const char *why;
+
+	if (*count == OPTIONS_MAX_BACKENDS) {
+		snprintf(err, err_size, "--%s %s: at most %d backends", name,
+			 value, OPTIONS_MAX_BACKENDS);
+		return EX_USAGE;
+	}
+	if (addr_parse(value, &list[*count], &why) < 0) {
+		snprintf(err, err_size, "--%s %s: %s", name, value, why);
+		return EX_USAGE;
+	}
+	(*count)++;
+	return 0;
+}
+
+/* Calls fn on each comma-separated item of value (at most 255 bytes each). */
+static int options_each_item(const char *name, const char *value,
+			     int (*fn)(void *ctx, const char *item,
+				       const char **why),
+			     void *ctx, char *err, size_t err_size)
+{
+	const char *p = value;
+
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char item[256];
+		const char *why = NULL;
+		if (len == 0)
+			why = "empty item";
+		else if (len >= sizeof item)
+			why = "item too long";
+		else {
+			memcpy(item, p, len);
+			item[len] = '\0';
+			if (fn(ctx, item, &why) == 0)
+				why = NULL;
+		}
+		if (why != NULL && len == 0) {
+			snprintf(err, err_size, "--%s %s: %s", name, value, why);
+			return EX_USAGE;
+		}
+		if (why != NULL) {
+			snprintf(err, err_size, "--%s %s: %.*s: %s", name, value,
+				 (int)(len < 80 ? len : 80), p, why);
+			return EX_USAGE;
+		}
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int options_proxy_tlv_item(void *ctx, const char *item, const char **why)
+{
+	unsigned *tlvs = ctx;
+
+	if (strcmp(item, "unique-id") == 0)
+		*tlvs |= PROXY_TLV_UNIQUE_ID;
+	else if (strcmp(item, "crc32c") == 0)
+		*tlvs |= PROXY_TLV_CRC32C;
+	else if (strcmp(item, "none") != 0) {
+		*why = "expected unique-id, crc32c or none";
+		return -1;
+	}
+	return 0;
+}
+
+static int options_set_proxy_tlvs(struct options *o, const char *value,
+				  char *err, size_t err_size)
+{
+	unsigned tlvs = 0;
+	int rc = options_each_item("proxy-tlv", value, options_proxy_tlv_item,
+				   &tlvs, err, err_size);
+
+	if (rc == 0)
+		o->proxy_tlvs = tlvs;
+	return rc;
+}
+
+static int options_proxy_from_item(void *ctx, const char *item, const char **why)
+{
+	struct options *o = ctx;
+
+	if (o->proxy_from_count == OPTIONS_MAX_PROXY_FROM) {
+		*why = "at most 32 sources";
+		return -1;
+	}
+	if (cidr_parse(item, &o->proxy_from[o->proxy_from_count], why) < 0)
+		return -1;
+	o->proxy_from_count++;
+	return 0;
+}
+
+static int options_add_proxy_from(struct options *o, const char *value,
+				  char *err, size_t err_size)
+{
+	return options_each_item("proxy-from", value, options_proxy_from_item, o,
+				 err, err_size);
+}
+
+int options_validate(const struct options *o, char *err, size_t err_size)
+{
+	if (o->accept_proxy && o->proxy_from_count == 0) {
+		snprintf(err, err_size,
+			 "--accept-proxy needs --proxy-from: the sources trusted to send the header");
+		return EX_USAGE;
+	}
+	if (o->proxy_from_count > 0 && !o->accept_proxy) {
+		snprintf(err, err_size, "--proxy-from without --accept-proxy");
+		return EX_USAGE;
+	}
+	if (o->proxy_tlvs != 0 && o->send_proxy != SEND_PROXY_V2) {
+		snprintf(err, err_size, "--proxy-tlv needs --send-proxy v2");
+		return EX_USAGE;
+	}
+	if (o->exec != NULL) {
+		size_t words = 0;
+		for (const char *p = o->exec; *p != '\0';) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p != '\0')
+				words++;
+			while (*p != '\0' && *p != ' ' && *p != '\t')
+				p++;
+		}
+		if (words == 0) {
+			snprintf(err, err_size, "--exec: no program given");
+			return EX_USAGE;
+		}
+		if (words >= OPTIONS_MAX_EXEC_ARGS || strlen(o->exec) >= 4096) {
+			snprintf(err, err_size,
+				 "--exec: at most %d words and 4095 bytes",
+				 OPTIONS_MAX_EXEC_ARGS - 1);
+			return EX_USAGE;
+		}
+	}
+	if (o->exec != NULL && o->backend_count > 0) {
+		snprintf(err, err_size,
+			 "--exec and --backend: give one (--tls-backend and --plain-backend may go with --exec)");
+		return EX_USAGE;
+	}
+	int fallback = o->backend_count > 0 || o->exec != NULL;
+	if (!fallback && o->tls_backend_count == 0 &&
+	    o->plain_backend_count == 0) {
+		snprintf(err, err_size, "no --backend given");
+		return EX_USAGE;
+	}
+	if (!fallback && o->tls_backend_count == 0) {
+		snprintf(err, err_size,
+			 "no backend for TLS connections: give --backend, --tls-backend or --exec");
+		return EX_USAGE;
+	}
+	if (!fallback && o->plain_backend_count == 0) {
+		snprintf(err, err_size,
+			 "no backend for plain connections: give --backend, --plain-backend or --exec");
+		return EX_USAGE;
+	}
+	return 0;
+}
+
 int options_apply(struct options *o, const char *name, const char *value,
 		  char *err, size_t err_size)
 {
@@ -199,17 +381,47 @@ int options_apply(struct options *o, const char *name, const char *value,
 	}
 
 	if (strcmp(name, "backend") == 0) {
+		return options_add_backend(o->backends, &o->backend_count, name,
+					   value, err, err_size);
+	} else if (strcmp(name, "tls-backend") == 0) {
+		return options_add_backend(o->tls_backends, &o->tls_backend_count,
+					   name, value, err, err_size);
+	} else if (strcmp(name, "plain-backend") == 0) {
+		return options_add_backend(o->plain_backends,
+					   &o->plain_backend_count, name, value,
+					   err, err_size);
+	} else if (strcmp(name, "route") == 0) {
 		const char *why;
-		if (o->backend_count == OPTIONS_MAX_BACKENDS) {
-			snprintf(err, err_size, "--backend %s: at most %d backends",
-				 value, OPTIONS_MAX_BACKENDS);
+		if (o->route_count == OPTIONS_MAX_ROUTES) {
+			snprintf(err, err_size, "--route %s: at most %d routes",
+				 value, OPTIONS_MAX_ROUTES);
 			return EX_USAGE;
 		}
-		if (addr_parse(value, &o->backends[o->backend_count], &why) < 0) {
-			snprintf(err, err_size, "--backend %s: %s", value, why);
+		if (route_parse(value, &o->routes[o->route_count], &why) < 0) {
+			snprintf(err, err_size, "--route %s: %s", value, why);
 			return EX_USAGE;
 		}
-		o->backend_count++;
+		o->route_count++;
+	} else if (strcmp(name, "exec") == 0) {
+		o->exec = value;
+	} else if (strcmp(name, "send-proxy") == 0) {
+		if (strcmp(value, "v1") == 0)
+			o->send_proxy = SEND_PROXY_V1;
+		else if (strcmp(value, "v2") == 0)
+			o->send_proxy = SEND_PROXY_V2;
+		else if (strcmp(value, "none") == 0)
+			o->send_proxy = SEND_PROXY_NONE;
+		else {
+			snprintf(err, err_size,
+				 "--send-proxy %s: expected v1, v2 or none", value);
+			return EX_USAGE;
+		}
+	} else if (strcmp(name, "proxy-tlv") == 0) {
+		return options_set_proxy_tlvs(o, value, err, err_size);
+	} else if (strcmp(name, "accept-proxy") == 0) {
+		o->accept_proxy = 1;
+	} else if (strcmp(name, "proxy-from") == 0) {
+		return options_add_proxy_from(o, value, err, err_size);
 	} else if (strcmp(name, "cert") == 0) {
 		o->cert = value;
 	} else if (strcmp(name, "key") == 0) {

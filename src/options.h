@@ -5,16 +5,27 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "cidr.h"
+#include "route.h"
 
-#define OPTIONS_MAX_BACKENDS 16
+#define OPTIONS_MAX_BACKENDS ROUTE_MAX_BACKENDS
+#define OPTIONS_MAX_ROUTES 32
+#define OPTIONS_MAX_PROXY_FROM 32
+/* --exec: the program and its arguments, NULL included (PROGRAM_MAX_ARGS). */
+#define OPTIONS_MAX_EXEC_ARGS 32
 #define OPTIONS_MAX_ALLOW 32
 #define OPTIONS_MAX_ALPN 8
 #define OPTIONS_ALPN_NAME_MAX 31
 
 enum log_target { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_JOURNAL };
 enum on_silence { SILENCE_PLAIN, SILENCE_CLOSE };
+enum send_proxy { SEND_PROXY_NONE, SEND_PROXY_V1, SEND_PROXY_V2 };
 /* VERIFY_DEFAULT: required when --client-ca is given, none otherwise. */
 enum verify_mode { VERIFY_DEFAULT, VERIFY_NONE, VERIFY_OPTIONAL, VERIFY_REQUIRED };
+
+/* --proxy-tlv: optional v2 TLVs. */
+#define PROXY_TLV_UNIQUE_ID 0x1
+#define PROXY_TLV_CRC32C 0x2
 
 struct options {
 	struct addr backends[OPTIONS_MAX_BACKENDS];
@@ -47,6 +58,27 @@ struct options {
 	int check;
 	int help;
 	int version;
+	/* Routing: the first that applies wins (see route_decide). */
+	size_t tls_backend_count;
+	size_t plain_backend_count;
+	size_t route_count;
+	const char *exec;		/* a program per connection, or NULL */
+	/* PROXY protocol */
+	enum send_proxy send_proxy;
+	unsigned proxy_tlvs;		/* PROXY_TLV_* */
+	int accept_proxy;
+	size_t proxy_from_count;
+	/*
+	 * Tables that their counts above say how much of is valid, left
+	 * uncleared by options_defaults: some 30 KiB that every connection
+	 * would otherwise zero for nothing.
+	 */
+	struct {
+		struct addr tls_backends[OPTIONS_MAX_BACKENDS];
+		struct addr plain_backends[OPTIONS_MAX_BACKENDS];
+		struct route routes[OPTIONS_MAX_ROUTES];
+		struct cidr proxy_from[OPTIONS_MAX_PROXY_FROM];
+	};
 };
 
 void options_defaults(struct options *o);
@@ -57,6 +89,12 @@ void options_defaults(struct options *o);
  */
 int options_parse(struct options *o, int argc, char **argv,
 		  char *err, size_t err_size);
+
+/*
+ * What no single option can check: combinations (--accept-proxy needs
+ * --proxy-from, ...) and a destination for every path.  0 or EX_USAGE.
+ */
+int options_validate(const struct options *o, char *err, size_t err_size);
 
 /* Apply one option by its long name (no dashes).  value is NULL for flags. */
 int options_apply(struct options *o, const char *name, const char *value,

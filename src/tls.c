@@ -191,6 +191,25 @@ static int tls_set_alpn(struct tls_conn *t, const char *list, char *err,
 	return 0;
 }
 
+#define TLS_EXTENSION_ALPN 16
+
+struct alpn_offer {
+	const unsigned char *data;
+	size_t len;
+};
+
+static int tls_find_alpn(void *ctx, unsigned tls_id, const unsigned char *data,
+			 unsigned size)
+{
+	struct alpn_offer *offer = ctx;
+
+	if (tls_id == TLS_EXTENSION_ALPN) {
+		offer->data = data;
+		offer->len = size;
+	}
+	return 0;
+}
+
 static int tls_set_ticket_key(struct tls_conn *t, const char *path, char *err,
 			      size_t err_size)
 {
@@ -207,6 +226,41 @@ static int tls_set_ticket_key(struct tls_conn *t, const char *path, char *err,
 			 gnutls_strerror(rc));
 		return EX_CONFIG;
 	}
+	return 0;
+}
+
+/*
+ * Runs on the ClientHello before GnuTLS reads it: offer, of the
+ * protocols the client lists, the one the first matching --route alpn=
+ * names, so that the route and the negotiated protocol agree.
+ */
+static int tls_choose_alpn(gnutls_session_t session, unsigned htype,
+			   unsigned when, unsigned incoming,
+			   const gnutls_datum_t *msg)
+{
+	struct tls_conn *t = gnutls_session_get_ptr(session);
+	struct alpn_offer offer = {0};
+	const unsigned char *proto;
+	size_t len;
+
+	if (gnutls_ext_raw_parse(&offer, tls_find_alpn, msg,
+				 GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO) < 0 ||
+	    offer.data == NULL)
+		return 0;
+	if (route_choose_alpn(t->options->routes, t->options->route_count,
+			      offer.data, offer.len, &proto, &len) == 1) {
+		gnutls_datum_t chosen = {(unsigned char *)proto, (unsigned)len};
+		gnutls_alpn_set_protocols(session, &chosen, 1,
+					  GNUTLS_ALPN_SERVER_PRECEDENCE);
+	}
+	return 0;
+}
+
+static int tls_has_alpn_routes(const struct options *o)
+{
+	for (size_t i = 0; i < o->route_count; i++)
+		if (o->routes[i].kind == ROUTE_ALPN)
+			return 1;
 	return 0;
 }
 
@@ -288,6 +342,12 @@ int tls_start(struct tls_conn *t, const struct options *o,
 	gnutls_transport_set_pull_function(t->session, tls_pull);
 	gnutls_transport_set_push_function(t->session, tls_push);
 	gnutls_transport_set_pull_timeout_function(t->session, tls_pull_timeout);
+	/* --route alpn= chooses among the client's protocols; it overrides --alpn. */
+	if (tls_has_alpn_routes(o))
+		gnutls_handshake_set_hook_function(t->session,
+						   GNUTLS_HANDSHAKE_CLIENT_HELLO,
+						   GNUTLS_HOOK_PRE,
+						   tls_choose_alpn);
 	return 0;
 }
 
@@ -395,11 +455,92 @@ int tls_handshake(struct tls_conn *t, long timeout_ms, char *err,
 			return t->client.exit_code;
 		}
 	}
+	/* Kept with its length for PROXY v2 and --exec, NUL-ended for the log. */
 	gnutls_datum_t alpn;
-	if (gnutls_alpn_get_selected_protocol(t->session, &alpn) == 0)
-		snprintf(t->alpn, sizeof t->alpn, "%.*s", (int)alpn.size,
-			 alpn.data);
+	if (gnutls_alpn_get_selected_protocol(t->session, &alpn) == 0 &&
+	    alpn.size < sizeof t->alpn) {
+		memcpy(t->alpn, alpn.data, alpn.size);
+		t->alpn[alpn.size] = '\0';
+		t->alpn_len = alpn.size;
+	}
 	return 0;
+}
+
+/* As OpenSSL's SSL_get_version() spells them (and so HAProxy's TLV). */
+static const char *tls_version_text(gnutls_protocol_t version)
+{
+	switch (version) {
+	case GNUTLS_SSL3: return "SSLv3";
+	case GNUTLS_TLS1_0: return "TLSv1";
+	case GNUTLS_TLS1_1: return "TLSv1.1";
+	case GNUTLS_TLS1_2: return "TLSv1.2";
+	case GNUTLS_TLS1_3: return "TLSv1.3";
+	default: return "unknown";
+	}
+}
+
+/* Our certificate's signature and key, as HAProxy names the key: "EC256". */
+static void tls_our_cert_facts(struct tls_conn *t, struct tls_facts *f)
+{
+	const gnutls_datum_t *der = gnutls_certificate_get_ours(t->session);
+	gnutls_x509_crt_t crt;
+	unsigned bits = 0;
+
+	if (der == NULL || gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+		int sign = gnutls_x509_crt_get_signature_algorithm(crt);
+		const char *name = sign > 0 ? gnutls_sign_get_name(sign) : NULL;
+		if (name != NULL)
+			snprintf(f->sig_alg, sizeof f->sig_alg, "%s", name);
+		int pk = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+		if (pk == GNUTLS_PK_RSA || pk == GNUTLS_PK_RSA_PSS)
+			snprintf(f->key_alg, sizeof f->key_alg, "RSA%u", bits);
+		else if (pk == GNUTLS_PK_ECDSA)
+			snprintf(f->key_alg, sizeof f->key_alg, "EC%u", bits);
+		else if (pk > 0 && gnutls_pk_get_name(pk) != NULL)
+			snprintf(f->key_alg, sizeof f->key_alg, "%s",
+				 gnutls_pk_get_name(pk));
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+/* A client certificate, when one was asked for and given. */
+static void tls_peer_cert_facts(struct tls_conn *t, struct tls_facts *f)
+{
+	unsigned count = 0, status = 1;
+	const gnutls_datum_t *peers =
+		gnutls_certificate_get_peers(t->session, &count);
+	gnutls_x509_crt_t crt;
+
+	if (peers == NULL || count == 0)
+		return;
+	f->peer_cert = 1;
+	f->peer_verified = gnutls_certificate_verify_peers2(t->session,
+							   &status) == 0 &&
+			   status == 0;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return;
+	if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) == 0) {
+		size_t size = sizeof f->peer_subject;
+		if (gnutls_x509_crt_get_dn(crt, f->peer_subject, &size) < 0)
+			f->peer_subject[0] = '\0';
+		size = sizeof f->peer_cn;
+		if (!f->peer_verified ||
+		    gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
+						  0, 0, f->peer_cn, &size) < 0)
+			f->peer_cn[0] = '\0';
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+void tls_get_facts(struct tls_conn *t, struct tls_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	f->version = tls_version_text(gnutls_protocol_get_version(t->session));
+	f->cipher = gnutls_ciphersuite_get(t->session);
+	tls_our_cert_facts(t, f);
+	tls_peer_cert_facts(t, f);
 }
 
 void tls_describe(struct tls_conn *t, struct log_summary *s)
@@ -411,7 +552,7 @@ void tls_describe(struct tls_conn *t, struct log_summary *s)
 		return;
 	s->version = gnutls_protocol_get_name(gnutls_protocol_get_version(t->session));
 	s->cipher = gnutls_cipher_get_name(gnutls_cipher_get(t->session));
-	s->alpn = t->alpn;
+	s->alpn = (const char *)t->alpn;
 	s->resumed = gnutls_session_is_resumed(t->session) ? "yes" : "no";
 }
 

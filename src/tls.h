@@ -29,7 +29,9 @@ struct tls_conn {
 	const char *client_eof;	/* close_notify or fin */
 	const char *error;	/* GnuTLS's text for the last fatal error */
 	char sni[256];
-	char alpn[OPTIONS_ALPN_NAME_MAX + 1];
+	/* The negotiated protocol, if any, NUL-ended; alpn_len bytes long. */
+	unsigned char alpn[256];
+	size_t alpn_len;
 	/* Decided by the handshake callbacks. */
 	int chosen;			/* choice holds the server certificate's files */
 	struct certs_choice choice;
@@ -40,6 +42,22 @@ struct tls_conn {
 	int refusal_exit;		/* a callback refused: exit code, */
 	int refusal_alert;		/* alert (-1: none), */
 	char refusal[1024];		/* and the error line */
+};
+
+/*
+ * What a backend may learn about the TLS session (PROXY v2 TLVs, --exec
+ * environment).  Spelled as OpenSSL and HAProxy spell them, since that
+ * is what backends compare against.
+ */
+struct tls_facts {
+	const char *version;	/* "TLSv1.3" */
+	const char *cipher;	/* IANA name: "TLS_AES_256_GCM_SHA384" */
+	char sig_alg[48];	/* our certificate's signature: "ECDSA-SHA256" */
+	char key_alg[48];	/* our certificate's key: "EC256", "RSA2048" */
+	int peer_cert;		/* the client presented a certificate */
+	int peer_verified;	/* ... and it verified */
+	char peer_cn[256];	/* CN of a verified client certificate */
+	char peer_subject[512];	/* its subject DN */
 };
 
 extern const struct pump_ops tls_pump_ops;
@@ -56,5 +74,7 @@ int tls_handshake(struct tls_conn *t, long timeout_ms, char *err,
 /* Fill the summary's TLS fields: version, cipher, sni, cert, alpn, resumed, client_cert. */
 void tls_describe(struct tls_conn *t, struct log_summary *s);
 void tls_free(struct tls_conn *t);
+/* After the handshake: the facts above. */
+void tls_get_facts(struct tls_conn *t, struct tls_facts *f);
 
 #endif

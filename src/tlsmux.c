@@ -7,6 +7,7 @@
  * so a plain connection does not pay for loading it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +22,9 @@
 #include "conn.h"
 #include "log.h"
 #include "options.h"
+#include "program.h"
 #include "pump.h"
+#include "route.h"
 #include "sniff.h"
 
 #ifndef TLSMUX_VERSION
@@ -70,21 +73,41 @@ static void exec_tls_helper(char **argv, const struct client *c)
 	log_error("cannot run %s: %s", path, log_strerror(errno));
 }
 
-static int relay_plain(const struct options *o, const struct client *from,
+static int relay_plain(const struct options *o, struct client *from,
+		       const struct route_target *target,
 		       struct log_summary *s)
 {
 	char err[1024];
+	static char unique_id[33];
 	const struct addr *used;
 
 	s->path = "plain";
 	s->phase = "connect";
-	int fd = backend_connect(o, &used, err, sizeof err);
+	int fd = backend_connect_list(target->backends, target->count,
+				      o->connect_timeout_ms, &used, err,
+				      sizeof err);
 	if (fd < 0) {
 		log_error("no backend reachable: %s", err);
 		s->closed = "tlsmux";
 		return EX_UNAVAILABLE;
 	}
 	s->backend = used->text;
+	if (o->send_proxy != SEND_PROXY_NONE) {
+		struct proxyproto_header h;
+		conn_proxy_header(from, &h);
+		/* SSL TLV with client=0: one backend can tell plain from TLS. */
+		h.ssl.present = 1;
+		h.ssl.verify = 1;
+		int rc = backend_send_proxy(fd, o, &h, unique_id, used, err,
+					    sizeof err);
+		s->unique_id = unique_id;
+		if (rc != 0) {
+			log_error("%s", err);
+			close(fd);
+			s->closed = "backend";
+			return rc;
+		}
+	}
 	s->phase = "pump";
 
 	struct pump_end client = {.name = "client", .rfd = from->in_fd,
@@ -95,6 +118,85 @@ static int relay_plain(const struct options *o, const struct client *from,
 		 o->idle_timeout_ms, &r);
 	close(fd);
 	return log_pump_result(&r, o->idle_timeout_ms, s);
+}
+
+/* Replace fd with /dev/null: the program alone holds the connection. */
+static void give_up_fd(int fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0) {
+		dup2(null, fd);
+		close(null);
+	}
+}
+
+/*
+ * --exec on the plain path: the program runs on the client's own socket,
+ * nothing in between.  Bytes consumed from a pipe must be replayed, so
+ * that case goes through a socketpair and the pump instead.
+ */
+static int run_program(const struct options *o, struct client *c,
+		       const char *command, struct log_summary *s)
+{
+	static char words[4096], storage[8192], label[300], status[32];
+	static char *argv[PROGRAM_MAX_ARGS], *envp[PROGRAM_MAX_ENV];
+	char err[1024];
+
+	s->path = "plain";
+	s->phase = "connect";
+	program_split(command, words, sizeof words, argv, PROGRAM_MAX_ARGS);
+	snprintf(label, sizeof label, "exec:%s", argv[0]);
+	s->backend = label;
+	conn_destination(c);
+	struct program_facts facts = {.remote = &c->source,
+				      .local = &c->destination};
+	if (program_environment(environ, &facts, envp, PROGRAM_MAX_ENV, storage,
+				sizeof storage) < 0) {
+		log_error("--exec %s: environment too large", argv[0]);
+		s->closed = "tlsmux";
+		return EX_SOFTWARE;
+	}
+
+	int rc;
+	if (c->prefix_len > 0) {
+		struct pump_end client = {.name = "client", .rfd = c->in_fd,
+					  .wfd = c->out_fd};
+		struct pump_result r;
+		rc = program_relay(argv, envp, &client, c->prefix,
+				   c->prefix_len, o->idle_timeout_ms, &r, status,
+				   sizeof status, err, sizeof err);
+		if (rc < 0) {
+			log_error("%s", err);
+			s->closed = "tlsmux";
+			return EX_UNAVAILABLE;
+		}
+		s->program = status;
+		int exit_code = log_pump_result(&r, o->idle_timeout_ms, s);
+		if (rc != 0)
+			log_error("program %s ended with %s", argv[0], status);
+		return exit_code;
+	}
+
+	pid_t pid = program_start(argv, envp, c->in_fd, c->out_fd,
+				  log_stderr_is_safe() ? 2 : -1, err,
+				  sizeof err);
+	if (pid < 0) {
+		log_error("%s", err);
+		s->closed = "tlsmux";
+		return EX_UNAVAILABLE;
+	}
+	give_up_fd(c->in_fd);
+	give_up_fd(1);
+	c->is_socket = 0;	/* nothing left to abort */
+	s->phase = "program";
+	s->bytes_unknown = 1;
+	rc = program_wait(pid, -1, status, sizeof status);
+	s->program = status;
+	s->phase = "done";
+	if (rc != 0)
+		log_error("program %s ended with %s", argv[0], status);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -124,15 +226,33 @@ int main(int argc, char **argv)
 		exec_tls_helper(argv, &none);
 		return EX_OSERR;
 	}
-	if (o.backend_count == 0) {
-		log_error("no --backend given");
-		return EX_USAGE;
+	if ((rc = options_validate(&o, err, sizeof err)) != 0) {
+		log_error("%s", err);
+		return rc;
 	}
 
 	conn_setup(&connection);
 	struct log_summary s = {.client = connection.addr, .path = "none",
 				.phase = "detect",
 				.extra = log_extra_fields(&o)};
+
+	if (o.accept_proxy) {
+		s.phase = "proxy";
+		rc = conn_accept_proxy(&connection, o.proxy_from,
+				       o.proxy_from_count, o.detect_timeout_ms,
+				       err, sizeof err);
+		if (rc == EX_NOINPUT) {	/* connected and left, as checks do */
+			s.closed = "client";
+			return finish(&s, 0);
+		}
+		if (rc != 0) {
+			log_error("%s", err);
+			s.closed = "tlsmux";
+			return finish(&s, rc);
+		}
+		s.via = connection.via;
+		s.phase = "detect";
+	}
 
 	enum sniff_result kind = SNIFF_PLAIN;
 	size_t seen;
@@ -173,5 +293,9 @@ int main(int argc, char **argv)
 	case SNIFF_NEED_MORE:
 		break;
 	}
-	return finish(&s, relay_plain(&o, &connection, &s));
+	struct route_target target;
+	route_decide(&o, 0, NULL, NULL, 0, &target);
+	if (target.exec != NULL)
+		return finish(&s, run_program(&o, &connection, target.exec, &s));
+	return finish(&s, relay_plain(&o, &connection, &target, &s));
 }

@@ -6,7 +6,7 @@ packages="make gcc pkg-config libgnutls28-dev
 bats bats-support bats-assert
 gnutls-bin openssl curl socat xinetd ucspi-tcp systemd iproute2 procps python3
 clang libclang-rt-14-dev mandoc shellcheck man-db
-faketime strace"
+haproxy nginx xxd faketime strace"
 [ "${1:-}" = demo ] && packages="make gcc pkg-config libgnutls28-dev
 gnutls-bin openssl socat systemd iproute2 python3"
 

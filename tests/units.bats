@@ -41,13 +41,15 @@ with_installed_binary() {
 	assert_output ""
 	page=$(MANWIDTH=200 man -l "$TLSMUX_ROOT/man/tlsmux.8" 2>/dev/null)
 	for opt in backend cert key priority detect-timeout on-silence handshake-timeout \
-		connect-timeout idle-timeout log check help version; do
+		connect-timeout idle-timeout log check help version tls-backend plain-backend \
+		route exec send-proxy proxy-tlv accept-proxy proxy-from; do
 		grep -q -- "--$opt" <<<"$page" || { echo "missing --$opt"; return 1; }
 	done
-	for code in 64 66 69 71 74 75 76 78; do
+	for code in 64 66 69 71 74 75 76 77 78; do
 		grep -qw "$code" <<<"$page" || { echo "missing exit code $code"; return 1; }
 	done
-	for field in client path backend version cipher sni in out duration closed client_eof phase exit; do
+	for field in client path backend version cipher sni in out duration closed client_eof phase exit \
+		via unique_id program; do
 		grep -q "$field" <<<"$page" || { echo "missing log field $field"; return 1; }
 	done
 }

@@ -64,6 +64,21 @@ static void check_options(const struct options *o)
 	if (o->log != LOG_TO_AUTO && o->log != LOG_TO_STDERR &&
 	    o->log != LOG_TO_SYSLOG && o->log != LOG_TO_JOURNAL)
 		abort();
+	if (o->tls_backend_count > OPTIONS_MAX_BACKENDS ||
+	    o->plain_backend_count > OPTIONS_MAX_BACKENDS ||
+	    o->route_count > OPTIONS_MAX_ROUTES ||
+	    o->proxy_from_count > OPTIONS_MAX_PROXY_FROM ||
+	    o->send_proxy > SEND_PROXY_V2 ||
+	    (o->proxy_tlvs & ~(unsigned)(PROXY_TLV_UNIQUE_ID | PROXY_TLV_CRC32C)))
+		abort();
+	for (size_t i = 0; i < o->route_count; i++)
+		if (o->routes[i].pattern[0] == '\0' ||
+		    (o->routes[i].kind != ROUTE_SNI && o->routes[i].kind != ROUTE_ALPN))
+			abort();
+	char err[512] = "";
+	int rc = options_validate(o, err, sizeof err);
+	if (rc != 0 && (rc != EX_USAGE || err[0] == '\0'))
+		abort();
 }
 
 static void check_rc(int rc, const char *err)

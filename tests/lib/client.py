@@ -16,10 +16,12 @@ Actions run in order; bytes keep flowing both ways while an action waits:
   wait:PATH       wait until PATH exists
 After the last action the client reads until the server's end of stream.
 
+--bind picks the source address, --preface sends a file's bytes raw
+before anything else (a PROXY header), --alpn offers protocols.
 --tls12 offers TLS 1.2 at most; --read-chunk and --read-delay make a slow
 reader.  Received bytes go to --out (default: standard output).  --report gets
 key=value lines: sent, sent_sha256, received, received_sha256, server_eof
-(close_notify or fin), peer_cn and peer_sha256 (TLS).
+(close_notify or fin), peer_cn, peer_sha256 and alpn (TLS).
 Exit status: 0 done, 1 deadline passed, 2 connection error.
 """
 import argparse
@@ -39,8 +41,13 @@ class Client:
         self.args = args
         self.deadline = time.monotonic() + args.timeout
         host, port = args.connect.rsplit(":", 1)
-        self.sock = socket.create_connection((host, int(port)), timeout=args.timeout)
+        source = (args.bind, 0) if args.bind else None
+        self.sock = socket.create_connection((host, int(port)), timeout=args.timeout,
+                                             source_address=source)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if args.preface:
+            with open(args.preface, "rb") as f:
+                self.sock.sendall(f.read())
         self.tls = None
         self.net_out = bytearray()
         self.queue = []          # bytes or open files, in order
@@ -64,6 +71,8 @@ class Client:
         ctx.load_verify_locations(self.args.cafile)
         if self.args.tls12:
             ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if self.args.alpn:
+            ctx.set_alpn_protocols(self.args.alpn.split(","))
         self.incoming = ssl.MemoryBIO()
         self.outgoing = ssl.MemoryBIO()
         self.tls = ctx.wrap_bio(self.incoming, self.outgoing,
@@ -85,6 +94,7 @@ class Client:
         self.report["peer_cn"] = subject.get("commonName", "-")
         self.report["peer_sha256"] = hashlib.sha256(der).hexdigest()
         self.report["version"] = self.tls.version()
+        self.report["alpn"] = self.tls.selected_alpn_protocol() or "-"
 
     def got(self, data):
         self.received += len(data)
@@ -249,6 +259,9 @@ def main():
     p.add_argument("--read-chunk", type=int, default=0)
     p.add_argument("--read-delay", type=float, default=0.0, help="seconds")
     p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--bind", help="source address, e.g. 127.0.0.5")
+    p.add_argument("--preface", help="file whose bytes go first, raw (a PROXY header)")
+    p.add_argument("--alpn", help="protocols to offer, comma-separated")
     p.add_argument("actions", nargs="*")
     args = p.parse_args()
     client = None
