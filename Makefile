@@ -28,13 +28,14 @@ GNUTLS_LIBS   = $(shell $(PKG_CONFIG) --libs gnutls)
 # The peeker and plain pump: no GnuTLS, so plain connections start fast.
 CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
            src/backend.o src/pump.o src/proxyproto.o src/cidr.o src/route.o \
-           src/program.o
+           src/program.o src/sandbox.o
 TLS_OBJ  = src/tls.o src/check.o src/pem.o src/certs.o src/clientcert.o \
            src/ticket.o src/sni.o src/allow.o src/policy.o
 UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options \
              tests/unit/test_proxyproto tests/unit/test_cidr \
              tests/unit/test_route tests/unit/test_program tests/unit/test_pem \
-             tests/unit/test_sni tests/unit/test_allow tests/unit/test_policy
+             tests/unit/test_sni tests/unit/test_allow tests/unit/test_policy \
+             tests/unit/test_sandbox
 
 all: tlsmux tlsmux-tls
 
@@ -49,7 +50,14 @@ GNUTLS_OBJ = src/tls.o src/check.o src/certs.o src/clientcert.o src/ticket.o \
              src/tlsmux-tls.o
 $(GNUTLS_OBJ): ALL_CPPFLAGS += $(GNUTLS_CFLAGS)
 
-$(CORE_OBJ) src/tlsmux.o src/tlsmux-tls.o $(TLS_OBJ): src/*.h Makefile
+$(CORE_OBJ) src/tlsmux.o src/tlsmux-tls.o $(TLS_OBJ): src/*.h Makefile .build-flags
+
+# Objects remember the flags they were built with: switching SANITIZE=1
+# (or CC, CFLAGS...) on or off rebuilds them instead of mixing builds.
+BUILD_FLAGS = $(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(SANFLAGS)
+.build-flags: FORCE
+	@[ "$$(cat $@ 2>/dev/null)" = "$(BUILD_FLAGS)" ] || echo "$(BUILD_FLAGS)" >$@
+FORCE:
 
 .c.o:
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
@@ -76,21 +84,54 @@ tests/unit/test_route: tests/unit/test_route.c $(OPTIONS_DEPS)
 tests/unit/test_pem: tests/unit/test_pem.c src/pem.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/pem.o
 tests/unit/test_program: tests/unit/test_program.c src/program.o src/log.o \
-    src/pump.o
+    src/pump.o src/sandbox.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    src/program.o src/log.o src/pump.o
+	    src/program.o src/log.o src/pump.o src/sandbox.o
 tests/unit/test_sni: tests/unit/test_sni.c src/sni.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/sni.o
 tests/unit/test_allow: tests/unit/test_allow.c src/allow.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/allow.o
 tests/unit/test_policy: tests/unit/test_policy.c src/policy.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/policy.o
+tests/unit/test_sandbox: tests/unit/test_sandbox.c src/sandbox.o src/log.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    src/sandbox.o src/log.o
 
-# Installs what the tests need (Debian), builds, runs unit and bats tests.
+# Installs what the tests need (Debian), builds, runs unit and bats tests,
+# a short fuzzing smoke, and the core suites again on an ASan+UBSan build
+# (build/sanitize).  With SANITIZE=1 the whole suite runs sanitized.
 check:
 	tests/deps.sh
 	$(MAKE) all $(UNIT_TESTS)
-	tests/run
+	-$(MAKE) -s $(FUZZ_TARGETS)
+	$(if $(SANITIZE),,$(MAKE) sanitize-build)
+	$(if $(SANITIZE),TLSMUX_NO_SANITIZE_PASS=1 )tests/run
+
+# A copy of the sources built with SANITIZE=1 beside the normal build.
+SANITIZE_DIR = build/sanitize
+sanitize-build:
+	mkdir -p $(SANITIZE_DIR)
+	cp -a --parents Makefile src/*.c src/*.h tests/unit/*.c tests/unit/*.h \
+	    $(SANITIZE_DIR)/
+	$(MAKE) -C $(SANITIZE_DIR) SANITIZE=1 all $(UNIT_TESTS)
+
+# The long runs, not part of CI: the soak at full size (500 connections,
+# 1 MiB each way each), the testssl audit, every fuzzer for FUZZ_SECONDS.
+check-long:
+	tests/deps.sh
+	$(MAKE) all $(UNIT_TESTS)
+	SOAK_CONNECTIONS=500 SOAK_BYTES=1048576 tests/run tests/soak.bats tests/audit.bats
+	$(MAKE) fuzz
+
+# testssl against the TLS path on 127.0.0.1; fails on a HIGH or CRITICAL finding.
+audit: all
+	bench/testssl.sh
+
+# The whole suite on the sanitized build only.
+check-sanitize:
+	tests/deps.sh
+	$(MAKE) sanitize-build
+	TLSMUX_BUILD=$(SANITIZE_DIR) tests/run
 
 # Self-signed certificate, a plain backend and tlsmux on a local port;
 # a TLS client and a plain client talk through the same port.
@@ -110,9 +151,10 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/tlsmux.8
 
 clean:
-	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS)
+	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS) .build-flags
+	rm -rf build
 
-.PHONY: all check demo install uninstall clean
+.PHONY: all check check-long check-sanitize sanitize-build audit demo install uninstall clean FORCE
 
 # libFuzzer harnesses for the pure parsers.  Each runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus, so the committed corpus never grows;
@@ -143,7 +185,6 @@ tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c \
     src/proxyproto.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_proxyproto.c \
 	    src/proxyproto.c
-
 tests/fuzz/fuzz_sni: tests/fuzz/fuzz_sni.c src/sni.c src/sni.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sni.c src/sni.c
 

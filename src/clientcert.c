@@ -190,6 +190,7 @@ static void clientcert_refuse(struct clientcert_verdict *v, int exit_code,
 	snprintf(v->why, sizeof v->why, "client certificate %s: %s",
 		 v->subject, reason);
 	v->subject[0] = '\0';	/* only a verified subject is logged as one */
+	v->cn[0] = '\0';
 }
 
 void clientcert_verify(gnutls_session_t session, const struct options *o,
@@ -261,6 +262,13 @@ void clientcert_verify(gnutls_session_t session, const struct options *o,
 	} else if (!clientcert_allowed(crt, o)) {
 		clientcert_refuse(v, EX_PROTOCOL, GNUTLS_A_ACCESS_DENIED,
 				  "not allowed by --allow-cn or --allow-san");
+	} else {
+		/* For the backend: PROXY v2's CN TLV, the program's environment. */
+		size_t size = sizeof v->cn;
+		if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
+						  0, 0, v->cn, &size) < 0)
+			v->cn[0] = '\0';
+		clientcert_printable(v->cn);
 	}
 	gnutls_x509_crt_deinit(crt);
 }

@@ -11,6 +11,7 @@ struct clientcert_verdict {
 	int exit_code;		/* 0: accepted */
 	int alert;		/* the fatal alert that tells the client why */
 	char subject[256];	/* the certificate's subject; "" without one */
+	char cn[256];		/* its first CN, once admitted; "" without one */
 	char why[1024];		/* the error line, when refused */
 };
 

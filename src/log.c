@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -93,18 +94,25 @@ static void log_sanitize(char *s)
 			*s = '?';
 }
 
+static int journal_fd = -1;
+
+static int journal_open(void)
+{
+	if (journal_fd < 0)
+		journal_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return journal_fd;
+}
+
 static int journal_send(int priority, const char *message,
 			const char *const *fields, size_t field_count)
 {
-	static int fd = -1;
+	int fd = journal_open();
 	struct sockaddr_un sa = {.sun_family = AF_UNIX,
 				 .sun_path = JOURNAL_SOCKET};
 	char head[64];
 	struct iovec iov[64];
 	size_t n = 0;
 
-	if (fd < 0)
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	snprintf(head, sizeof head, "PRIORITY=%d\nSYSLOG_IDENTIFIER=tlsmux\n",
@@ -145,9 +153,6 @@ static void log_emit(int priority, const char *message,
 }
 
 static void log_vemit(int priority, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
-
-static void log_vemit(int priority, const char *fmt, va_list ap)
 {
 	char line[1024];
 
@@ -181,10 +186,15 @@ static const char *or_dash(const char *s)
 	return s != NULL && *s != '\0' ? s : "-";
 }
 
+int log_stderr_is_safe(void)
+{
+	return stderr_safe;
+}
+
 unsigned log_extra_fields(const struct options *o)
 {
 	return (o->cert_dir ? LOG_FIELD_CERT : 0) |
-	       (o->alpn ? LOG_FIELD_ALPN : 0) |
+	       (o->alpn || o->alpn_routes ? LOG_FIELD_ALPN : 0) |
 	       (o->ticket_key ? LOG_FIELD_RESUMED : 0) |
 	       (o->client_ca ? LOG_FIELD_CLIENT_CERT : 0);
 }
@@ -207,15 +217,10 @@ static void log_escape(const char *in, char *out, size_t size)
 	out[o] = '\0';
 }
 
-int log_stderr_is_safe(void)
-{
-	return stderr_safe;
-}
-
 void log_summary(const struct log_summary *s)
 {
-	char sni[256], line[1400], bytes_in[24] = "-", bytes_out[24] = "-";
-	char backend[256], cert[300], alpn[64], subject[300];
+	char sni[256], line[2048], bytes_in[24] = "-", bytes_out[24] = "-";
+	char backend[256], cert[300], alpn[256], subject[300];
 
 	snprintf(sni, sizeof sni, "%s", or_dash(s->sni));
 	log_sanitize(sni);
@@ -233,7 +238,7 @@ void log_summary(const struct log_summary *s)
 		snprintf(bytes_out, sizeof bytes_out, "%llu",
 			 (unsigned long long)s->bytes_out);
 	}
-	int n = snprintf(line, sizeof line,
+	snprintf(line, sizeof line,
 		 "conn client=%s path=%s backend=%s version=%s cipher=%s sni=%s"
 		 " in=%s out=%s duration=%ld.%03lds closed=%s client_eof=%s"
 		 " phase=%s exit=%d",
@@ -243,60 +248,127 @@ void log_summary(const struct log_summary *s)
 		 s->duration_ms % 1000, or_dash(s->closed),
 		 or_dash(s->client_eof), or_dash(s->phase), s->exit_code);
 	/*
-	 * After exit: the fields of the options this configuration sets
-	 * (on every line alike), then those a connection may or may not have.
+	 * After exit=, in this order: the fields the configuration asks for
+	 * (present on every line, "-" when empty), then those a connection
+	 * may add (present only when set).
 	 */
-	const char *option_name[4] = {"cert", "alpn", "resumed", "client_cert"};
-	const char *option_value[4] = {cert, alpn, or_dash(s->resumed), subject};
-	const unsigned option_bit[4] = {LOG_FIELD_CERT, LOG_FIELD_ALPN,
-					LOG_FIELD_RESUMED, LOG_FIELD_CLIENT_CERT};
-	for (int i = 0; i < 4; i++)
-		if ((s->extra & option_bit[i]) && n > 0 && (size_t)n < sizeof line)
-			n += snprintf(line + n, sizeof line - (size_t)n, " %s=%s",
-				      option_name[i], option_value[i]);
-	const char *extra_name[3] = {"via", "unique_id", "program"};
-	const char *extra_value[3] = {s->via, s->unique_id, s->program};
-	for (int i = 0; i < 3; i++)
-		if (extra_value[i] != NULL && *extra_value[i] != '\0' && n > 0 &&
-		    (size_t)n < sizeof line)
-			n += snprintf(line + n, sizeof line - (size_t)n, " %s=%s",
-				      extra_name[i], extra_value[i]);
+	const struct {
+		const char *name, *journal, *value;
+		int shown;
+	} tail[] = {
+		{"cert", "TLSMUX_CERT", cert, s->extra & LOG_FIELD_CERT},
+		{"alpn", "TLSMUX_ALPN", alpn, s->extra & LOG_FIELD_ALPN},
+		{"resumed", "TLSMUX_RESUMED", or_dash(s->resumed),
+		 s->extra & LOG_FIELD_RESUMED},
+		{"client_cert", "TLSMUX_CLIENT_CERT", subject,
+		 s->extra & LOG_FIELD_CLIENT_CERT},
+		{"via", "TLSMUX_VIA", s->via, s->via != NULL && *s->via != '\0'},
+		{"unique_id", "TLSMUX_UNIQUE_ID", s->unique_id,
+		 s->unique_id != NULL && *s->unique_id != '\0'},
+		{"program", "TLSMUX_PROGRAM", s->program,
+		 s->program != NULL && *s->program != '\0'},
+	};
+	enum { TAIL_COUNT = sizeof tail / sizeof tail[0] };
+	for (size_t i = 0; i < TAIL_COUNT; i++) {
+		size_t len = strlen(line);
+		if (tail[i].shown)
+			snprintf(line + len, sizeof line - len, " %s=%s",
+				 tail[i].name, tail[i].value);
+	}
 
 	if (log_sink != SINK_JOURNAL) {
 		log_emit(LOG_INFO, line, NULL, 0);
 		return;
 	}
-	char f[19][320];
-	snprintf(f[0], sizeof f[0], "TLSMUX_CLIENT=%s", or_dash(s->client));
-	snprintf(f[1], sizeof f[1], "TLSMUX_PATH=%s", or_dash(s->path));
-	snprintf(f[2], sizeof f[2], "TLSMUX_BACKEND=%s", backend);
-	snprintf(f[3], sizeof f[3], "TLSMUX_TLS_VERSION=%s", or_dash(s->version));
-	snprintf(f[4], sizeof f[4], "TLSMUX_CIPHER=%s", or_dash(s->cipher));
-	snprintf(f[5], sizeof f[5], "TLSMUX_SNI=%s", sni);
-	snprintf(f[6], sizeof f[6], "TLSMUX_BYTES_IN=%s", bytes_in);
-	snprintf(f[7], sizeof f[7], "TLSMUX_BYTES_OUT=%s", bytes_out);
-	snprintf(f[8], sizeof f[8], "TLSMUX_DURATION=%ld.%03ld",
+	char f[12 + TAIL_COUNT][320];
+	size_t n = 0;
+	snprintf(f[n++], sizeof f[0], "TLSMUX_CLIENT=%s", or_dash(s->client));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_PATH=%s", or_dash(s->path));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_BACKEND=%s", backend);
+	snprintf(f[n++], sizeof f[0], "TLSMUX_TLS_VERSION=%s", or_dash(s->version));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_CIPHER=%s", or_dash(s->cipher));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_SNI=%s", sni);
+	snprintf(f[n++], sizeof f[0], "TLSMUX_BYTES_IN=%s", bytes_in);
+	snprintf(f[n++], sizeof f[0], "TLSMUX_BYTES_OUT=%s", bytes_out);
+	snprintf(f[n++], sizeof f[0], "TLSMUX_DURATION=%ld.%03ld",
 		 s->duration_ms / 1000, s->duration_ms % 1000);
-	snprintf(f[9], sizeof f[9], "TLSMUX_CLOSED=%s", or_dash(s->closed));
-	snprintf(f[10], sizeof f[10], "TLSMUX_PHASE=%s", or_dash(s->phase));
-	snprintf(f[11], sizeof f[11], "TLSMUX_EXIT=%d", s->exit_code);
-	size_t count = 12;
-	const char *option_field[4] = {"TLSMUX_CERT", "TLSMUX_ALPN",
-				       "TLSMUX_RESUMED", "TLSMUX_CLIENT_CERT"};
-	for (int i = 0; i < 4; i++)
-		if (s->extra & option_bit[i])
-			snprintf(f[count++], sizeof f[0], "%s=%s", option_field[i],
-				 option_value[i]);
-	const char *extra_field[3] = {"TLSMUX_VIA", "TLSMUX_UNIQUE_ID",
-				      "TLSMUX_PROGRAM"};
-	for (int i = 0; i < 3; i++)
-		if (extra_value[i] != NULL && *extra_value[i] != '\0')
-			snprintf(f[count++], sizeof f[0], "%s=%s", extra_field[i],
-				 extra_value[i]);
-	const char *fields[19];
-	for (size_t i = 0; i < count; i++)
+	snprintf(f[n++], sizeof f[0], "TLSMUX_CLOSED=%s", or_dash(s->closed));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_PHASE=%s", or_dash(s->phase));
+	snprintf(f[n++], sizeof f[0], "TLSMUX_EXIT=%d", s->exit_code);
+	for (size_t i = 0; i < TAIL_COUNT; i++)
+		if (tail[i].shown)
+			snprintf(f[n++], sizeof f[0], "%s=%s", tail[i].journal,
+				 tail[i].value);
+	const char *fields[12 + TAIL_COUNT];
+	for (size_t i = 0; i < n; i++)
 		fields[i] = f[i];
-	log_emit(LOG_INFO, line, fields, count);
+	log_emit(LOG_INFO, line, fields, n);
+}
+
+void log_before_sandbox(void)
+{
+	if (log_sink == SINK_JOURNAL)
+		journal_open();
+	else if (log_sink == SINK_SYSLOG)
+		tzset();
+}
+
+static size_t append(char *buf, size_t len, size_t size, const char *s)
+{
+	while (*s != '\0' && len < size)
+		buf[len++] = *s++;
+	return len;
+}
+
+static size_t append_number(char *buf, size_t len, size_t size, long n)
+{
+	char digits[24];
+	int i = 0;
+
+	do
+		digits[i++] = (char)('0' + n % 10);
+	while ((n /= 10) > 0 && i < (int)sizeof digits);
+	while (i > 0 && len < size)
+		buf[len++] = digits[--i];
+	return len;
+}
+
+void log_error_signal_safe(const char *message)
+{
+	char line[512];
+	size_t len = 0, size = sizeof line - 1;
+
+	if (log_sink == SINK_JOURNAL && journal_fd >= 0) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX,
+					 .sun_path = JOURNAL_SOCKET};
+		len = append(line, len, size,
+			     "PRIORITY=3\nSYSLOG_IDENTIFIER=tlsmux\nMESSAGE=");
+		len = append(line, len, size, message);
+		line[len++] = '\n';
+		if (sendto(journal_fd, line, len, MSG_NOSIGNAL,
+			   (struct sockaddr *)&sa, sizeof sa) >= 0 || !stderr_safe)
+			return;
+		len = 0;
+	} else if (log_sink == SINK_SYSLOG) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX,
+					 .sun_path = "/dev/log"};
+		int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		len = append(line, len, size, "<27>tlsmux[");	/* daemon.err */
+		len = append_number(line, len, size, (long)getpid());
+		len = append(line, len, size, "]: ");
+		len = append(line, len, size, message);
+		if (fd >= 0)
+			sendto(fd, line, len, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+			       sizeof sa);
+		return;
+	}
+	len = append(line, len, size, "tlsmux[");
+	len = append_number(line, len, size, (long)getpid());
+	len = append(line, len, size, "]: ");
+	len = append(line, len, size, message);
+	line[len++] = '\n';
+	if (write(2, line, len) < 0)
+		return;
 }
 
 const char *log_strerror(int err)

@@ -26,6 +26,7 @@ struct log_summary {
 	uint64_t bytes_out;	/* backend -> client */
 	long duration_ms;
 	int exit_code;
+	int bytes_unknown;	/* in/out not seen (a program on the client's fds) */
 	/*
 	 * Fields that exist only when an option asks for them, logged after
 	 * exit so that the lines of configurations without those options
@@ -33,14 +34,13 @@ struct log_summary {
 	 */
 	unsigned extra;
 	const char *cert;	/* --cert-dir entry served */
-	const char *alpn;	/* --alpn protocol negotiated */
+	const char *alpn;	/* --alpn or --route alpn=: protocol negotiated */
 	const char *resumed;	/* --ticket-key: yes, no */
 	const char *client_cert; /* --client-ca: verified subject DN */
-	/* Written only when set, after the fields above: */
+	/* Written only when set, after all the fields above: */
 	const char *via;	/* the balancer that sent a PROXY header */
 	const char *unique_id;	/* the UNIQUE_ID sent to the backend */
 	const char *program;	/* exit:N or signal:N of an --exec program */
-	int bytes_unknown;	/* in/out not seen (a program on the client's fds) */
 };
 
 #define LOG_FIELD_CERT 1u
@@ -64,6 +64,15 @@ int log_pump_result(const struct pump_result *r, long idle_ms,
 
 /* Whether fd 2 may be handed to a program: not the client, not closed. */
 int log_stderr_is_safe(void);
+
+/*
+ * Open what logging needs before a sandbox forbids it: the journal's
+ * socket, the time zone syslog() stamps its lines with.
+ */
+void log_before_sandbox(void);
+
+/* For a signal handler: one error line, no stdio, no locks, no malloc. */
+void log_error_signal_safe(const char *message);
 
 /* strerror() in lower case, as our messages are written. */
 const char *log_strerror(int err);

@@ -52,6 +52,7 @@ const char options_usage[] =
 	"  --proxy-tlv LIST          extra v2 TLVs: unique-id,crc32c\n"
 	"  --accept-proxy            expect a PROXY header (v1 or v2) from the balancer\n"
 	"  --proxy-from LIST         CIDRs (or unix) trusted to send it; required with --accept-proxy\n"
+	"  --user NAME               run as NAME once the key is read (when started as root)\n"
 	"  --log auto|stderr|syslog|journal\n"
 	"  -f FILE                   read options from FILE, one per line\n"
 	"  --check                   validate the options and every file they name, then exit\n"
@@ -72,13 +73,14 @@ static const struct {
 	{"client-ca", 1},	{"verify", 1},		{"crl", 1},
 	{"allow-cn", 1},	{"allow-san", 1},	{"ticket-key", 1},
 	{"new-ticket-key", 1},	{"ocsp", 1},		{"min-version", 1},
+	{"user", 1},
 };
 
 void options_defaults(struct options *o)
 {
 	size_t tables = offsetof(struct options, tls_backends);
-	size_t tables_end = offsetof(struct options, proxy_from) +
-			    sizeof o->proxy_from;
+	size_t tables_end = offsetof(struct options, allow_san) +
+			    sizeof o->allow_san;
 
 	memset(o, 0, tables);
 	memset((char *)o + tables_end, 0, sizeof *o - tables_end);
@@ -154,48 +156,6 @@ static int options_set_duration(long *out, const char *name,
 
 static int options_read_file(struct options *o, const char *path, int depth,
 			     char *err, size_t err_size);
-
-/* Protocol names GnuTLS accepts: up to 8, printable, 1 to 31 bytes each. */
-static int options_check_alpn(const char *list, char *err, size_t err_size)
-{
-	size_t count = 0, len = 0;
-
-	for (const char *p = list;; p++) {
-		if (*p == ',' || *p == '\0') {
-			if (len == 0 || len > OPTIONS_ALPN_NAME_MAX ||
-			    ++count > OPTIONS_MAX_ALPN) {
-				snprintf(err, err_size,
-					 "--alpn %s: expected up to %d names of 1 to %d bytes, separated by commas",
-					 list, OPTIONS_MAX_ALPN,
-					 OPTIONS_ALPN_NAME_MAX);
-				return EX_USAGE;
-			}
-			if (*p == '\0')
-				return 0;
-			len = 0;
-		} else if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
-			snprintf(err, err_size,
-				 "--alpn %s: protocol names are printable ASCII",
-				 list);
-			return EX_USAGE;
-		} else {
-			len++;
-		}
-	}
-}
-
-static int options_add_pattern(const char **list, size_t *count,
-			       const char *name, const char *value,
-			       char *err, size_t err_size)
-{
-	if (*count == OPTIONS_MAX_ALLOW) {
-		snprintf(err, err_size, "--%s %s: at most %d patterns", name,
-			 value, OPTIONS_MAX_ALLOW);
-		return EX_USAGE;
-	}
-	list[(*count)++] = value;
-	return 0;
-}
 
 static int options_add_backend(struct addr *list, size_t *count,
 			       const char *name, const char *value, char *err,
@@ -302,6 +262,23 @@ static int options_add_proxy_from(struct options *o, const char *value,
 				 err, err_size);
 }
 
+/*
+ * With --alpn, only its protocols are ever negotiated: an ALPN route
+ * whose pattern matches none of them could never apply.
+ */
+static int options_alpn_offered(const char *list, const char *pattern)
+{
+	for (const char *p = list; *p != '\0';) {
+		size_t len = strcspn(p, ",");
+		if (route_glob_match(pattern, (const unsigned char *)p, len, 0))
+			return 1;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
 int options_validate(const struct options *o, char *err, size_t err_size)
 {
 	if (o->accept_proxy && o->proxy_from_count == 0) {
@@ -359,6 +336,58 @@ int options_validate(const struct options *o, char *err, size_t err_size)
 			 "no backend for plain connections: give --backend, --plain-backend or --exec");
 		return EX_USAGE;
 	}
+	for (size_t i = 0; i < o->route_count && o->alpn != NULL; i++) {
+		if (o->routes[i].kind != ROUTE_ALPN ||
+		    options_alpn_offered(o->alpn, o->routes[i].pattern))
+			continue;
+		snprintf(err, err_size,
+			 "--route alpn=%s=%s: matches none of --alpn %s",
+			 o->routes[i].pattern, o->routes[i].backend.text,
+			 o->alpn);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/* Protocol names GnuTLS accepts: up to 8, printable, 1 to 31 bytes each. */
+static int options_check_alpn(const char *list, char *err, size_t err_size)
+{
+	size_t count = 0, len = 0;
+
+	for (const char *p = list;; p++) {
+		if (*p == ',' || *p == '\0') {
+			if (len == 0 || len > OPTIONS_ALPN_NAME_MAX ||
+			    ++count > OPTIONS_MAX_ALPN) {
+				snprintf(err, err_size,
+					 "--alpn %s: expected up to %d names of 1 to %d bytes, separated by commas",
+					 list, OPTIONS_MAX_ALPN,
+					 OPTIONS_ALPN_NAME_MAX);
+				return EX_USAGE;
+			}
+			if (*p == '\0')
+				return 0;
+			len = 0;
+		} else if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+			snprintf(err, err_size,
+				 "--alpn %s: protocol names are printable ASCII",
+				 list);
+			return EX_USAGE;
+		} else {
+			len++;
+		}
+	}
+}
+
+static int options_add_pattern(const char **list, size_t *count,
+			       const char *name, const char *value,
+			       char *err, size_t err_size)
+{
+	if (*count == OPTIONS_MAX_ALLOW) {
+		snprintf(err, err_size, "--%s %s: at most %d patterns", name,
+			 value, OPTIONS_MAX_ALLOW);
+		return EX_USAGE;
+	}
+	list[(*count)++] = value;
 	return 0;
 }
 
@@ -401,6 +430,8 @@ int options_apply(struct options *o, const char *name, const char *value,
 			snprintf(err, err_size, "--route %s: %s", value, why);
 			return EX_USAGE;
 		}
+		if (o->routes[o->route_count].kind == ROUTE_ALPN)
+			o->alpn_routes = 1;
 		o->route_count++;
 	} else if (strcmp(name, "exec") == 0) {
 		o->exec = value;
@@ -426,6 +457,8 @@ int options_apply(struct options *o, const char *name, const char *value,
 		o->cert = value;
 	} else if (strcmp(name, "key") == 0) {
 		o->key = value;
+	} else if (strcmp(name, "user") == 0) {
+		o->user = value;
 	} else if (strcmp(name, "priority") == 0) {
 		o->priority = value;
 	} else if (strcmp(name, "detect-timeout") == 0) {

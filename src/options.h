@@ -33,6 +33,7 @@ struct options {
 	const char *cert;
 	const char *key;
 	const char *priority;		/* NULL: the built-in default */
+	const char *user;		/* NULL: keep the launcher's user */
 	long detect_timeout_ms;
 	long handshake_timeout_ms;
 	long connect_timeout_ms;
@@ -47,9 +48,7 @@ struct options {
 	const char *client_ca;
 	const char *crl;
 	enum verify_mode verify;
-	const char *allow_cn[OPTIONS_MAX_ALLOW];
 	size_t allow_cn_count;
-	const char *allow_san[OPTIONS_MAX_ALLOW];
 	size_t allow_san_count;
 	const char *ticket_key;
 	const char *new_ticket_key;
@@ -62,6 +61,7 @@ struct options {
 	size_t tls_backend_count;
 	size_t plain_backend_count;
 	size_t route_count;
+	int alpn_routes;		/* some --route alpn= is given */
 	const char *exec;		/* a program per connection, or NULL */
 	/* PROXY protocol */
 	enum send_proxy send_proxy;
@@ -78,6 +78,8 @@ struct options {
 		struct addr plain_backends[OPTIONS_MAX_BACKENDS];
 		struct route routes[OPTIONS_MAX_ROUTES];
 		struct cidr proxy_from[OPTIONS_MAX_PROXY_FROM];
+		const char *allow_cn[OPTIONS_MAX_ALLOW];
+		const char *allow_san[OPTIONS_MAX_ALLOW];
 	};
 };
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -25,6 +26,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pump.h"
+#include "sandbox.h"
 
 int program_split(const char *text, char *buf, size_t buf_size, char **argv,
 		  size_t max)
@@ -126,6 +128,7 @@ int program_environment(char *const *inherited, const struct program_facts *f,
 		env_add(&b, "SSL_CIPHER", f->cipher);
 		env_add(&b, "SSL_TLS_SNI_SERVERNAME", f->sni);
 		env_add(&b, "SSL_PEER_CERT_SUBJECT", f->peer_subject);
+		env_add(&b, "SSL_PEER_CERT_CN", f->peer_cn);
 	}
 	if (b.overflow || b.count >= b.max)
 		return -1;
@@ -167,6 +170,32 @@ fail:;
 	_exit(127);
 }
 
+/* With fd 2 closed a new pair may land there, where fd 2 goes: move it up. */
+static void program_move_above_stderr(int pair[2])
+{
+	for (int i = 0; i < 2; i++) {
+		if (pair[i] <= 2) {
+			int moved = fcntl(pair[i], F_DUPFD_CLOEXEC, 3);
+			if (moved >= 0) {
+				close(pair[i]);
+				pair[i] = moved;
+			}
+		}
+	}
+}
+
+/* exec's errno from the report descriptor; 0 when exec closed it. */
+static int program_read_report(int fd)
+{
+	int child_errno = 0;
+	ssize_t n;
+
+	do
+		n = read(fd, &child_errno, sizeof child_errno);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof child_errno ? child_errno : 0;
+}
+
 pid_t program_start(char *const *argv, char *const *envp, int in_fd,
 		    int out_fd, int err_fd, char *err, size_t err_size)
 {
@@ -178,16 +207,7 @@ pid_t program_start(char *const *argv, char *const *envp, int in_fd,
 			 log_strerror(errno));
 		return -1;
 	}
-	/* With fd 2 closed a pipe end may land there, where fd 2 goes. */
-	for (int i = 0; i < 2; i++) {
-		if (report[i] <= 2) {
-			int moved = fcntl(report[i], F_DUPFD_CLOEXEC, 3);
-			if (moved >= 0) {
-				close(report[i]);
-				report[i] = moved;
-			}
-		}
-	}
+	program_move_above_stderr(report);
 	pid_t pid = fork();
 	if (pid < 0) {
 		snprintf(err, err_size, "cannot run %s: %s", argv[0],
@@ -201,13 +221,9 @@ pid_t program_start(char *const *argv, char *const *envp, int in_fd,
 		program_child(argv, envp, in_fd, out_fd, err_fd, report[1]);
 	}
 	close(report[1]);
-	int child_errno = 0;
-	ssize_t n;
-	do
-		n = read(report[0], &child_errno, sizeof child_errno);
-	while (n < 0 && errno == EINTR);
+	int child_errno = program_read_report(report[0]);
 	close(report[0]);
-	if (n == (ssize_t)sizeof child_errno) {
+	if (child_errno != 0) {
 		waitpid(pid, NULL, 0);
 		snprintf(err, err_size, "cannot run %s: %s", argv[0],
 			 log_strerror(child_errno));
@@ -273,10 +289,8 @@ int program_wait(pid_t pid, long grace_ms, char *status_text,
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }
 
-int program_relay(char *const *argv, char *const *envp, struct pump_end *client,
-		  const void *prefix, size_t prefix_len, long idle_ms,
-		  struct pump_result *r, char *status, size_t status_size,
-		  char *err, size_t err_size)
+int program_open(char *const *argv, char *const *envp,
+		 struct program_run *run, char *err, size_t err_size)
 {
 	int pair[2];
 
@@ -285,6 +299,7 @@ int program_relay(char *const *argv, char *const *envp, struct pump_end *client,
 			 log_strerror(errno));
 		return -1;
 	}
+	program_move_above_stderr(pair);
 	pid_t pid = program_start(argv, envp, pair[1], pair[1],
 				  log_stderr_is_safe() ? 2 : -1, err, err_size);
 	close(pair[1]);
@@ -292,13 +307,203 @@ int program_relay(char *const *argv, char *const *envp, struct pump_end *client,
 		close(pair[0]);
 		return -1;
 	}
-	int flags = fcntl(pair[0], F_GETFL);
+	run->pid = pid;
+	run->fd = pair[0];
+	return 0;
+}
+
+int program_relay(struct program_run *run, struct pump_end *client,
+		  const void *prefix, size_t prefix_len, long idle_ms,
+		  struct pump_result *r, char *status, size_t status_size)
+{
+	int flags = fcntl(run->fd, F_GETFL);
 	if (flags >= 0)
-		fcntl(pair[0], F_SETFL, flags | O_NONBLOCK);
-	struct pump_end program = {.name = "program", .rfd = pair[0],
-				   .wfd = pair[0]};
+		fcntl(run->fd, F_SETFL, flags | O_NONBLOCK);
+	struct pump_end program = {.name = "program", .rfd = run->fd,
+				   .wfd = run->fd};
 	pump_run(client, &program, prefix, prefix_len, idle_ms, r);
 	/* The program sees the end of its input, if it did not already. */
-	close(pair[0]);
-	return program_wait(pid, PROGRAM_EXIT_GRACE_MS, status, status_size);
+	close(run->fd);
+	run->fd = -1;
+	return program_wait(run->pid, PROGRAM_EXIT_GRACE_MS, status,
+			    status_size);
+}
+
+/*
+ * The spawner.  What it is sent: the TLS facts, nothing else.  The
+ * command, the user and the addresses it already holds from before the
+ * fork, so a parent subverted during the handshake can choose neither
+ * the program nor its addresses, only lie about these strings.
+ */
+struct spawner_message {
+	char protocol[32];
+	char cipher[96];
+	char sni[256];
+	char peer_subject[1024];
+};
+
+static void copy_text(char *out, size_t size, const char *text)
+{
+	snprintf(out, size, "%s", text != NULL ? text : "");
+}
+
+/* Fill buf from fd; 0 at a clean end of stream or on a short read. */
+static int read_full(int fd, void *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		ssize_t n = read(fd, (char *)buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		got += (size_t)n;
+	}
+	return 1;
+}
+
+static int write_full(int fd, const void *buf, size_t size)
+{
+	size_t done = 0;
+
+	while (done < size) {
+		ssize_t n = write(fd, (const char *)buf + done, size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* In the spawner: unsandboxed, holding neither key nor client socket. */
+static void program_spawner_child(const char *command,
+				  const struct program_facts *base,
+				  const char *user, int control, int stream)
+{
+	static char words[4096], storage[8192];
+	static char *argv[PROGRAM_MAX_ARGS], *envp[PROGRAM_MAX_ENV];
+	struct spawner_message m;
+	char err[256];
+
+	/* Let go of the client's socket at once: tlsmux-tls alone serves it. */
+	int err_fd = log_stderr_is_safe() ? 2 : open("/dev/null", O_WRONLY);
+	if (dup2(stream, 0) < 0 || dup2(stream, 1) < 0 ||
+	    (err_fd >= 0 && err_fd != 2 && dup2(err_fd, 2) < 0) ||
+	    dup2(control, 3) < 0)
+		_exit(EX_OSERR);
+	close_range(4, ~0U, 0);
+	/* A failed switch is logged by tlsmux-tls, which tries the same. */
+	if (user != NULL && sandbox_drop_user(user, err, sizeof err) != 0)
+		_exit(EX_NOPERM);
+	/* Blocks as long as tlsmux-tls lives: its exit is the end of stream. */
+	if (!read_full(3, &m, sizeof m))
+		_exit(0);
+	m.protocol[sizeof m.protocol - 1] = '\0';
+	m.cipher[sizeof m.cipher - 1] = '\0';
+	m.sni[sizeof m.sni - 1] = '\0';
+	m.peer_subject[sizeof m.peer_subject - 1] = '\0';
+	struct program_facts f = *base;
+	f.tls = 1;
+	f.protocol = m.protocol;
+	f.cipher = m.cipher;
+	f.sni = m.sni;
+	f.peer_subject = m.peer_subject;
+	int e = E2BIG;
+	if (program_split(command, words, sizeof words, argv,
+			  PROGRAM_MAX_ARGS) < 0 ||
+	    program_environment(environ, &f, envp, PROGRAM_MAX_ENV, storage,
+				sizeof storage) < 0) {
+		ssize_t ignored = write(3, &e, sizeof e);
+		(void)ignored;
+		_exit(127);
+	}
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	program_child(argv, envp, 0, 1, 2, 3);
+}
+
+int program_spawner_start(struct program_spawner *sp, const char *command,
+			  const struct program_facts *base, const char *user,
+			  char *err, size_t err_size)
+{
+	int control[2], stream[2];
+
+	sp->pid = -1;
+	sp->control = sp->stream = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) < 0)
+		goto fail;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stream) < 0) {
+		close(control[0]);
+		close(control[1]);
+		goto fail;
+	}
+	program_move_above_stderr(control);
+	program_move_above_stderr(stream);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(control[0]);
+		close(stream[0]);
+		program_spawner_child(command, base, user, control[1],
+				      stream[1]);
+	}
+	close(control[1]);
+	close(stream[1]);
+	if (pid < 0) {
+		close(control[0]);
+		close(stream[0]);
+		goto fail;
+	}
+	sp->pid = pid;
+	sp->control = control[0];
+	sp->stream = stream[0];
+	return 0;
+fail:
+	snprintf(err, err_size, "--exec: cannot prepare the program: %s",
+		 log_strerror(errno));
+	return -1;
+}
+
+int program_spawner_run(struct program_spawner *sp, const char *name,
+			const struct program_facts *tls,
+			struct program_run *run, char *err, size_t err_size)
+{
+	struct spawner_message m;
+
+	memset(&m, 0, sizeof m);
+	copy_text(m.protocol, sizeof m.protocol, tls->protocol);
+	copy_text(m.cipher, sizeof m.cipher, tls->cipher);
+	copy_text(m.sni, sizeof m.sni, tls->sni);
+	copy_text(m.peer_subject, sizeof m.peer_subject, tls->peer_subject);
+	int child_errno = write_full(sp->control, &m, sizeof m) < 0
+				  ? errno
+				  : program_read_report(sp->control);
+	close(sp->control);
+	sp->control = -1;
+	if (child_errno != 0) {
+		program_spawner_cancel(sp);
+		snprintf(err, err_size, "cannot run %s: %s", name,
+			 log_strerror(child_errno));
+		return -1;
+	}
+	run->pid = sp->pid;
+	run->fd = sp->stream;
+	sp->pid = -1;
+	sp->stream = -1;
+	return 0;
+}
+
+void program_spawner_cancel(struct program_spawner *sp)
+{
+	if (sp->control >= 0)
+		close(sp->control);
+	if (sp->stream >= 0)
+		close(sp->stream);
+	/* It exits at the end of its control stream, at once. */
+	if (sp->pid > 0)
+		while (waitpid(sp->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	sp->pid = -1;
+	sp->control = sp->stream = -1;
 }

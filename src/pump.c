@@ -31,20 +31,34 @@ struct direction {
 	size_t buffered;
 	int eof;
 	int shut;
+	int pipe_full;		/* splice: wait for the writer, not the source */
 	uint64_t bytes;
 };
+
+/*
+ * A pipe's reader sees EOF only when every writer is closed.  The number
+ * stays taken (a later socket must not land on fd 1) by the read end of
+ * a fresh pipe: no open(), which the sandbox forbids while relaying.
+ */
+void pump_close_pipe_writer(int fd)
+{
+	int spare[2];
+
+	if (pipe2(spare, O_CLOEXEC) < 0) {
+		close(fd);
+		return;
+	}
+	dup2(spare[0], fd);
+	close(spare[0]);
+	close(spare[1]);
+}
 
 static int fd_shutdown_write(struct pump_end *end)
 {
 	if (shutdown(end->wfd, SHUT_WR) == 0)
 		return 0;
 	if (errno == ENOTSOCK) {
-		/* A pipe's reader sees EOF only when every writer is closed. */
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, end->wfd);
-			close(null);
-		}
+		pump_close_pipe_writer(end->wfd);
 		return 0;
 	}
 	return errno == ENOTCONN ? 0 : -1;
@@ -127,8 +141,20 @@ static int direction_wants_read(const struct direction *d)
 {
 	if (d->eof)
 		return 0;
-	return d->splice ? d->buffered < SPLICE_CHUNK
+	return d->splice ? d->buffered < SPLICE_CHUNK && !d->pipe_full
 			 : d->tail < COPY_BUFFER_SIZE || d->head == d->tail;
+}
+
+/*
+ * splice() into a pipe says EAGAIN both when the source is empty and when
+ * the pipe is full.  A full pipe must not make us poll the source: it
+ * stays readable, and the loop would spin without ever idling out.
+ */
+static int pipe_is_full(const struct direction *d)
+{
+	struct pollfd p = {.fd = d->pipe[1], .events = POLLOUT};
+
+	return poll(&p, 1, 0) == 0;
 }
 
 static size_t end_pending(struct pump_end *end)
@@ -165,6 +191,8 @@ static int direction_step(struct direction *d, struct pump_result *r)
 			progress = 1;
 		} else if (errno == EAGAIN || errno == EINTR) {
 			d->src->can_read = 0;
+			d->pipe_full = d->splice && d->buffered > 0 &&
+				       pipe_is_full(d);
 		} else {
 			pump_fail(r, d->src, errno);
 			return -1;
@@ -174,6 +202,7 @@ static int direction_step(struct direction *d, struct pump_result *r)
 		ssize_t n = direction_write(d);
 		if (n > 0) {
 			d->buffered -= (size_t)n;
+			d->pipe_full = 0;
 			progress = 1;
 		} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			d->dst->can_write = 0;

@@ -56,4 +56,7 @@ void pump_run(struct pump_end *client, struct pump_end *backend,
 	      const void *prefix, size_t prefix_len, long idle_ms,
 	      struct pump_result *result);
 
+/* End the writing side of a pipe (fd stays open on something harmless). */
+void pump_close_pipe_writer(int fd);
+
 #endif

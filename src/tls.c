@@ -16,14 +16,17 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "log.h"
 #include "policy.h"
+#include "route.h"
 #include "ticket.h"
 
 #define RENEGOTIATIONS_TOLERATED 3
+#define CREDENTIAL_ATTEMPTS 3
 
 static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
 {
@@ -120,8 +123,22 @@ static int tls_on_certificate(gnutls_session_t session,
 	if (!t->chosen || t->refusal_exit != 0)
 		return -1;
 	if (t->loaded.count == 0) {
-		int rc = certs_load(&t->choice, &t->loaded, t->refusal,
-				    sizeof t->refusal);
+		/*
+		 * The certificate and the key are two paths read one after the
+		 * other: a renewal swapped in between (even a single atomic
+		 * rename of a directory symlink) gives a pair that does not
+		 * match.  Read both again before giving the connection up;
+		 * only failures pay for it.
+		 */
+		int rc;
+		for (int attempt = 1;; attempt++) {
+			rc = certs_load(&t->choice, &t->loaded, t->refusal,
+					sizeof t->refusal);
+			if (rc == 0 || attempt == CREDENTIAL_ATTEMPTS)
+				break;
+			struct timespec pause = {0, 10 * 1000000};
+			nanosleep(&pause, NULL);
+		}
 		if (rc != 0) {
 			t->refusal_exit = rc;
 			t->refusal_alert = -1;	/* as before any handshake */
@@ -210,29 +227,11 @@ static int tls_find_alpn(void *ctx, unsigned tls_id, const unsigned char *data,
 	return 0;
 }
 
-static int tls_set_ticket_key(struct tls_conn *t, const char *path, char *err,
-			      size_t err_size)
-{
-	unsigned char key[TICKET_KEY_SIZE];
-	int rc = ticket_key_read(path, key, err, err_size);
-
-	if (rc != 0)
-		return rc;
-	gnutls_datum_t datum = {key, sizeof key};
-	rc = gnutls_session_ticket_enable_server(t->session, &datum);
-	gnutls_memset(key, 0, sizeof key);
-	if (rc < 0) {
-		snprintf(err, err_size, "ticket-key %s: %s", path,
-			 gnutls_strerror(rc));
-		return EX_CONFIG;
-	}
-	return 0;
-}
-
 /*
- * Runs on the ClientHello before GnuTLS reads it: offer, of the
- * protocols the client lists, the one the first matching --route alpn=
- * names, so that the route and the negotiated protocol agree.
+ * Without --alpn, --route alpn= rules choose the protocol.  Runs on the
+ * ClientHello before GnuTLS reads it: offer, of the protocols the client
+ * lists, the one the first matching route names, so that the route and
+ * the negotiated protocol agree.
  */
 static int tls_choose_alpn(gnutls_session_t session, unsigned htype,
 			   unsigned when, unsigned incoming,
@@ -256,11 +255,22 @@ static int tls_choose_alpn(gnutls_session_t session, unsigned htype,
 	return 0;
 }
 
-static int tls_has_alpn_routes(const struct options *o)
+static int tls_set_ticket_key(struct tls_conn *t, const char *path, char *err,
+			      size_t err_size)
 {
-	for (size_t i = 0; i < o->route_count; i++)
-		if (o->routes[i].kind == ROUTE_ALPN)
-			return 1;
+	unsigned char key[TICKET_KEY_SIZE];
+	int rc = ticket_key_read(path, key, err, err_size);
+
+	if (rc != 0)
+		return rc;
+	gnutls_datum_t datum = {key, sizeof key};
+	rc = gnutls_session_ticket_enable_server(t->session, &datum);
+	gnutls_memset(key, 0, sizeof key);
+	if (rc < 0) {
+		snprintf(err, err_size, "ticket-key %s: %s", path,
+			 gnutls_strerror(rc));
+		return EX_CONFIG;
+	}
 	return 0;
 }
 
@@ -333,8 +343,14 @@ int tls_start(struct tls_conn *t, const struct options *o,
 							: GNUTLS_CERT_IGNORE);
 	gnutls_handshake_set_post_client_hello_function(t->session,
 							tls_on_client_hello);
+	/* One list of protocols: --alpn's when given, else the routes' choice. */
 	if (o->alpn != NULL && (rc = tls_set_alpn(t, o->alpn, err, err_size)) != 0)
 		return rc;
+	if (o->alpn == NULL && o->alpn_routes)
+		gnutls_handshake_set_hook_function(t->session,
+						   GNUTLS_HANDSHAKE_CLIENT_HELLO,
+						   GNUTLS_HOOK_PRE,
+						   tls_choose_alpn);
 	if (o->ticket_key != NULL &&
 	    (rc = tls_set_ticket_key(t, o->ticket_key, err, err_size)) != 0)
 		return rc;
@@ -342,12 +358,6 @@ int tls_start(struct tls_conn *t, const struct options *o,
 	gnutls_transport_set_pull_function(t->session, tls_pull);
 	gnutls_transport_set_push_function(t->session, tls_push);
 	gnutls_transport_set_pull_timeout_function(t->session, tls_pull_timeout);
-	/* --route alpn= chooses among the client's protocols; it overrides --alpn. */
-	if (tls_has_alpn_routes(o))
-		gnutls_handshake_set_hook_function(t->session,
-						   GNUTLS_HANDSHAKE_CLIENT_HELLO,
-						   GNUTLS_HOOK_PRE,
-						   tls_choose_alpn);
 	return 0;
 }
 
@@ -455,7 +465,6 @@ int tls_handshake(struct tls_conn *t, long timeout_ms, char *err,
 			return t->client.exit_code;
 		}
 	}
-	/* Kept with its length for PROXY v2 and --exec, NUL-ended for the log. */
 	gnutls_datum_t alpn;
 	if (gnutls_alpn_get_selected_protocol(t->session, &alpn) == 0 &&
 	    alpn.size < sizeof t->alpn) {
@@ -464,6 +473,19 @@ int tls_handshake(struct tls_conn *t, long timeout_ms, char *err,
 		t->alpn_len = alpn.size;
 	}
 	return 0;
+}
+
+void tls_describe(struct tls_conn *t, struct log_summary *s)
+{
+	s->sni = t->sni;
+	s->cert = t->chosen ? t->choice.entry : NULL;
+	s->client_cert = t->client.subject;
+	if (t->session == NULL)
+		return;
+	s->version = gnutls_protocol_get_name(gnutls_protocol_get_version(t->session));
+	s->cipher = gnutls_cipher_get_name(gnutls_cipher_get(t->session));
+	s->alpn = t->alpn;
+	s->resumed = gnutls_session_is_resumed(t->session) ? "yes" : "no";
 }
 
 /* As OpenSSL's SSL_get_version() spells them (and so HAProxy's TLV). */
@@ -505,55 +527,18 @@ static void tls_our_cert_facts(struct tls_conn *t, struct tls_facts *f)
 	gnutls_x509_crt_deinit(crt);
 }
 
-/* A client certificate, when one was asked for and given. */
-static void tls_peer_cert_facts(struct tls_conn *t, struct tls_facts *f)
-{
-	unsigned count = 0, status = 1;
-	const gnutls_datum_t *peers =
-		gnutls_certificate_get_peers(t->session, &count);
-	gnutls_x509_crt_t crt;
-
-	if (peers == NULL || count == 0)
-		return;
-	f->peer_cert = 1;
-	f->peer_verified = gnutls_certificate_verify_peers2(t->session,
-							   &status) == 0 &&
-			   status == 0;
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return;
-	if (gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) == 0) {
-		size_t size = sizeof f->peer_subject;
-		if (gnutls_x509_crt_get_dn(crt, f->peer_subject, &size) < 0)
-			f->peer_subject[0] = '\0';
-		size = sizeof f->peer_cn;
-		if (!f->peer_verified ||
-		    gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
-						  0, 0, f->peer_cn, &size) < 0)
-			f->peer_cn[0] = '\0';
-	}
-	gnutls_x509_crt_deinit(crt);
-}
-
 void tls_get_facts(struct tls_conn *t, struct tls_facts *f)
 {
 	memset(f, 0, sizeof *f);
 	f->version = tls_version_text(gnutls_protocol_get_version(t->session));
 	f->cipher = gnutls_ciphersuite_get(t->session);
 	tls_our_cert_facts(t, f);
-	tls_peer_cert_facts(t, f);
-}
-
-void tls_describe(struct tls_conn *t, struct log_summary *s)
-{
-	s->sni = t->sni;
-	s->cert = t->chosen ? t->choice.entry : NULL;
-	s->client_cert = t->client.subject;
-	if (t->session == NULL)
-		return;
-	s->version = gnutls_protocol_get_name(gnutls_protocol_get_version(t->session));
-	s->cipher = gnutls_cipher_get_name(gnutls_cipher_get(t->session));
-	s->alpn = (const char *)t->alpn;
-	s->resumed = gnutls_session_is_resumed(t->session) ? "yes" : "no";
+	/* clientcert_verify keeps the subject of an admitted certificate only. */
+	f->peer_cert = t->client.subject[0] != '\0';
+	f->peer_cert_conn = f->peer_cert &&
+			    !gnutls_session_is_resumed(t->session);
+	f->peer_cn = t->client.cn;
+	f->peer_subject = t->client.subject;
 }
 
 void tls_free(struct tls_conn *t)
@@ -659,13 +644,8 @@ static int tls_op_shutdown_write(void *ctx)
 	}
 	if (t->out_is_socket)
 		shutdown(t->out_fd, SHUT_WR);
-	else {
-		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (null >= 0) {
-			dup2(null, t->out_fd);
-			close(null);
-		}
-	}
+	else
+		pump_close_pipe_writer(t->out_fd);
 	return 0;
 }
 

@@ -29,8 +29,8 @@ struct tls_conn {
 	const char *client_eof;	/* close_notify or fin */
 	const char *error;	/* GnuTLS's text for the last fatal error */
 	char sni[256];
-	/* The negotiated protocol, if any, NUL-ended; alpn_len bytes long. */
-	unsigned char alpn[256];
+	/* The negotiated protocol (--alpn, or chosen for --route alpn=). */
+	char alpn[256];
 	size_t alpn_len;
 	/* Decided by the handshake callbacks. */
 	int chosen;			/* choice holds the server certificate's files */
@@ -54,10 +54,14 @@ struct tls_facts {
 	const char *cipher;	/* IANA name: "TLS_AES_256_GCM_SHA384" */
 	char sig_alg[48];	/* our certificate's signature: "ECDSA-SHA256" */
 	char key_alg[48];	/* our certificate's key: "EC256", "RSA2048" */
-	int peer_cert;		/* the client presented a certificate */
-	int peer_verified;	/* ... and it verified */
-	char peer_cn[256];	/* CN of a verified client certificate */
-	char peer_subject[512];	/* its subject DN */
+	/*
+	 * A client certificate is known only once verified and admitted: a
+	 * refused one ends the handshake before any backend hears of it.
+	 */
+	int peer_cert;		/* the session carries a verified client certificate */
+	int peer_cert_conn;	/* ... sent in this handshake (not resumed) */
+	const char *peer_cn;	/* its subject's CN, "" without one */
+	const char *peer_subject; /* its subject DN */
 };
 
 extern const struct pump_ops tls_pump_ops;

@@ -25,6 +25,7 @@
 #include "program.h"
 #include "pump.h"
 #include "route.h"
+#include "sandbox.h"
 #include "ticket.h"
 #include "tls.h"
 
@@ -47,7 +48,7 @@ static void proxy_tls_header(struct tls_conn *t, const struct tls_facts *f,
 {
 	conn_proxy_header(&connection, h);
 	if (t->alpn_len > 0) {
-		h->alpn.data = t->alpn;
+		h->alpn.data = (const unsigned char *)t->alpn;
 		h->alpn.len = t->alpn_len;
 	}
 	if (t->sni[0] != '\0') {
@@ -56,11 +57,13 @@ static void proxy_tls_header(struct tls_conn *t, const struct tls_facts *f,
 	}
 	h->ssl.present = 1;
 	h->ssl.client = PROXYPROTO_CLIENT_SSL;
+	/* CERT_CONN: sent in this handshake; CERT_SESS: the session has one. */
+	if (f->peer_cert_conn)
+		h->ssl.client |= PROXYPROTO_CLIENT_CERT_CONN;
 	if (f->peer_cert)
-		h->ssl.client |= PROXYPROTO_CLIENT_CERT_CONN |
-				 PROXYPROTO_CLIENT_CERT_SESS;
+		h->ssl.client |= PROXYPROTO_CLIENT_CERT_SESS;
 	/* The spec: 0 only for a client certificate that was verified. */
-	h->ssl.verify = f->peer_cert && f->peer_verified ? 0 : 1;
+	h->ssl.verify = f->peer_cert ? 0 : 1;
 	const char *values[5] = {f->version, f->cipher, f->sig_alg, f->key_alg,
 				 f->peer_cn};
 	struct proxyproto_bytes *slots[5] = {&h->ssl.version, &h->ssl.cipher,
@@ -111,6 +114,12 @@ static int relay_tls(const struct options *o, struct tls_conn *t,
 		}
 	}
 	s->phase = "pump";
+	if (sandbox_enter(SANDBOX_PUMP) < 0) {
+		log_error("sandbox: %s", log_strerror(errno));
+		s->closed = "tlsmux";
+		close(fd);
+		return EX_OSERR;
+	}
 
 	struct pump_end client = {.name = "client", .rfd = connection.in_fd,
 				  .wfd = connection.out_fd, .ops = &tls_pump_ops,
@@ -124,51 +133,70 @@ static int relay_tls(const struct options *o, struct tls_conn *t,
 	return rc;
 }
 
-/* --exec: the program gets the decrypted stream through a socketpair. */
+/*
+ * --exec: the program gets the decrypted stream through a socketpair.
+ * The spawner, forked before the key was read and before the filter,
+ * execs it: a child forked now would inherit the filter.
+ */
 static int run_program(const struct options *o, struct tls_conn *t,
-		       const char *command, struct log_summary *s)
+		       struct program_spawner *spawner, const char *command,
+		       struct log_summary *s)
 {
-	static char words[4096], storage[8192], label[300], status[32];
-	static char *argv[PROGRAM_MAX_ARGS], *envp[PROGRAM_MAX_ENV];
+	static char label[300], status[32];
 	struct tls_facts f;
 	char err[1024];
 
 	s->phase = "connect";
-	program_split(command, words, sizeof words, argv, PROGRAM_MAX_ARGS);
-	snprintf(label, sizeof label, "exec:%s", argv[0]);
+	/* The program's name, as program_split finds it in the spawner. */
+	command += strspn(command, " \t");
+	snprintf(label, sizeof label, "exec:%.*s", (int)strcspn(command, " \t"),
+		 command);
+	const char *name = label + strlen("exec:");
 	s->backend = label;
 	tls_get_facts(t, &f);
-	conn_destination(&connection);
 	struct program_facts facts = {
-		.remote = &connection.source, .local = &connection.destination,
 		.tls = 1, .protocol = f.version, .cipher = f.cipher,
 		.sni = t->sni, .peer_subject = f.peer_subject,
+		.peer_cn = f.peer_cn,
 	};
-	if (program_environment(environ, &facts, envp, PROGRAM_MAX_ENV, storage,
-				sizeof storage) < 0) {
-		log_error("--exec %s: environment too large", argv[0]);
-		s->closed = "tlsmux";
-		return EX_SOFTWARE;
-	}
-	struct pump_end client = {.name = "client", .rfd = connection.in_fd,
-				  .wfd = connection.out_fd, .ops = &tls_pump_ops,
-				  .ctx = t};
-	struct pump_result r;
-	int rc = program_relay(argv, envp, &client, NULL, 0, o->idle_timeout_ms,
-			       &r, status, sizeof status, err, sizeof err);
-	if (rc < 0) {
+	struct program_run run;
+	if (program_spawner_run(spawner, name, &facts, &run, err,
+				sizeof err) < 0) {
 		log_error("%s", err);
 		s->closed = "tlsmux";
 		gnutls_alert_send(t->session, GNUTLS_AL_FATAL,
 				  GNUTLS_A_INTERNAL_ERROR);
 		return EX_UNAVAILABLE;
 	}
+	if (sandbox_enter_with_child(SANDBOX_PUMP, run.pid) < 0) {
+		log_error("sandbox: %s", log_strerror(errno));
+		s->closed = "tlsmux";
+		close(run.fd);
+		program_wait(run.pid, PROGRAM_EXIT_GRACE_MS, status,
+			     sizeof status);
+		s->program = status;
+		return EX_OSERR;
+	}
+	struct pump_end client = {.name = "client", .rfd = connection.in_fd,
+				  .wfd = connection.out_fd, .ops = &tls_pump_ops,
+				  .ctx = t};
+	struct pump_result r;
+	int rc = program_relay(&run, &client, NULL, 0, o->idle_timeout_ms, &r,
+			       status, sizeof status);
 	s->program = status;
 	int exit_code = log_pump_result(&r, o->idle_timeout_ms, s);
 	s->client_eof = t->client_eof;
 	if (rc != 0)
-		log_error("program %s ended with %s", argv[0], status);
+		log_error("program %s ended with %s", name, status);
 	return exit_code;
+}
+
+static int enter_connect_sandbox(pid_t child, char *err, size_t err_size)
+{
+	if (sandbox_enter_with_child(SANDBOX_CONNECT, child) == 0)
+		return 0;
+	snprintf(err, err_size, "sandbox: %s", log_strerror(errno));
+	return EX_OSERR;
 }
 
 int main(int argc, char **argv)
@@ -230,23 +258,58 @@ int main(int argc, char **argv)
 		s.phase = "handshake";
 	}
 
+	/* Before the key and the filter: see program.h. */
+	struct program_spawner spawner = {.pid = -1, .control = -1,
+					  .stream = -1};
+	if (o.exec != NULL && o.tls_backend_count == 0) {
+		conn_destination(&connection);
+		struct program_facts base = {.remote = &connection.source,
+					     .local = &connection.destination};
+		if (program_spawner_start(&spawner, o.exec, &base, o.user, err,
+					  sizeof err) < 0) {
+			log_error("%s", err);
+			s.closed = "tlsmux";
+			return finish(&s, EX_OSERR);
+		}
+	}
+
+	/*
+	 * The certificate and key are read during the handshake, once the
+	 * client's SNI has chosen them.  Without --user the handshake already
+	 * runs in the sandbox (it allows read-only opens); with --user it runs
+	 * first, so that a root-only key can be read, then privileges go.
+	 */
+	struct sandbox_user user;
 	rc = tls_start(&t, &o, &connection, err, sizeof err);
+	if (rc == 0 && o.user != NULL)
+		rc = sandbox_user_find(o.user, &user, err, sizeof err);
+	if (rc == 0 && o.user == NULL)
+		rc = enter_connect_sandbox(spawner.pid, err, sizeof err);
 	if (rc == 0)
 		rc = tls_handshake(&t, o.handshake_timeout_ms, err, sizeof err);
+	if (rc == 0 && o.user != NULL) {
+		rc = sandbox_user_switch(&user, err, sizeof err);
+		if (rc == 0)
+			rc = enter_connect_sandbox(spawner.pid, err, sizeof err);
+	}
 	if (rc != 0) {
 		log_error("%s", err);
 		s.closed = t.transport_eof ? "client" : "tlsmux";
+		program_spawner_cancel(&spawner);
 		tls_free(&t);
 		return finish(&s, rc);
 	}
 	tls_describe(&t, &s);
 
 	struct route_target target;
-	route_decide(&o, 1, t.sni, t.alpn, t.alpn_len, &target);
-	if (target.exec != NULL)
-		rc = run_program(&o, &t, target.exec, &s);
-	else
+	route_decide(&o, 1, t.sni, (const unsigned char *)t.alpn, t.alpn_len,
+		     &target);
+	if (target.exec != NULL) {
+		rc = run_program(&o, &t, &spawner, target.exec, &s);
+	} else {
+		program_spawner_cancel(&spawner);
 		rc = relay_tls(&o, &t, &target, &s);
+	}
 	tls_free(&t);
 	return finish(&s, rc);
 }

@@ -25,6 +25,7 @@
 #include "program.h"
 #include "pump.h"
 #include "route.h"
+#include "sandbox.h"
 #include "sniff.h"
 
 #ifndef TLSMUX_VERSION
@@ -73,6 +74,27 @@ static void exec_tls_helper(char **argv, const struct client *c)
 	log_error("cannot run %s: %s", path, log_strerror(errno));
 }
 
+/* Logs why the sandbox could not be entered; the connection ends. */
+static int sandbox_failed(struct log_summary *s)
+{
+	log_error("sandbox: %s", log_strerror(errno));
+	s->closed = "tlsmux";
+	return EX_OSERR;
+}
+
+/* Detection is over: what is left needs no privilege. */
+static int drop_user(const struct options *o, struct log_summary *s)
+{
+	char err[1024];
+	int rc = o->user ? sandbox_drop_user(o->user, err, sizeof err) : 0;
+
+	if (rc != 0) {
+		log_error("%s", err);
+		s->closed = "tlsmux";
+	}
+	return rc;
+}
+
 static int relay_plain(const struct options *o, struct client *from,
 		       const struct route_target *target,
 		       struct log_summary *s)
@@ -83,6 +105,11 @@ static int relay_plain(const struct options *o, struct client *from,
 
 	s->path = "plain";
 	s->phase = "connect";
+	int rc = drop_user(o, s);
+	if (rc != 0)
+		return rc;
+	if (sandbox_enter(SANDBOX_CONNECT) < 0)
+		return sandbox_failed(s);
 	int fd = backend_connect_list(target->backends, target->count,
 				      o->connect_timeout_ms, &used, err,
 				      sizeof err);
@@ -98,8 +125,8 @@ static int relay_plain(const struct options *o, struct client *from,
 		/* SSL TLV with client=0: one backend can tell plain from TLS. */
 		h.ssl.present = 1;
 		h.ssl.verify = 1;
-		int rc = backend_send_proxy(fd, o, &h, unique_id, used, err,
-					    sizeof err);
+		rc = backend_send_proxy(fd, o, &h, unique_id, used, err,
+					sizeof err);
 		s->unique_id = unique_id;
 		if (rc != 0) {
 			log_error("%s", err);
@@ -109,6 +136,10 @@ static int relay_plain(const struct options *o, struct client *from,
 		}
 	}
 	s->phase = "pump";
+	if (sandbox_enter(SANDBOX_PUMP) < 0) {
+		close(fd);
+		return sandbox_failed(s);
+	}
 
 	struct pump_end client = {.name = "client", .rfd = from->in_fd,
 				  .wfd = from->out_fd};
@@ -134,7 +165,9 @@ static void give_up_fd(int fd)
 /*
  * --exec on the plain path: the program runs on the client's own socket,
  * nothing in between.  Bytes consumed from a pipe must be replayed, so
- * that case goes through a socketpair and the pump instead.
+ * that case goes through a socketpair and the pump instead.  The program
+ * runs as --user but outside the sandbox: it is forked before the filter,
+ * which then holds tlsmux alone (waiting for that one child included).
  */
 static int run_program(const struct options *o, struct client *c,
 		       const char *command, struct log_summary *s)
@@ -158,19 +191,28 @@ static int run_program(const struct options *o, struct client *c,
 		return EX_SOFTWARE;
 	}
 
-	int rc;
+	int rc = drop_user(o, s);
+	if (rc != 0)
+		return rc;
 	if (c->prefix_len > 0) {
 		struct pump_end client = {.name = "client", .rfd = c->in_fd,
 					  .wfd = c->out_fd};
 		struct pump_result r;
-		rc = program_relay(argv, envp, &client, c->prefix,
-				   c->prefix_len, o->idle_timeout_ms, &r, status,
-				   sizeof status, err, sizeof err);
-		if (rc < 0) {
+		struct program_run run;
+		if (program_open(argv, envp, &run, err, sizeof err) < 0) {
 			log_error("%s", err);
 			s->closed = "tlsmux";
 			return EX_UNAVAILABLE;
 		}
+		if (sandbox_enter_with_child(SANDBOX_PUMP, run.pid) < 0) {
+			close(run.fd);	/* the program sees its end of input */
+			program_wait(run.pid, PROGRAM_EXIT_GRACE_MS, status,
+				     sizeof status);
+			return sandbox_failed(s);
+		}
+		rc = program_relay(&run, &client, c->prefix, c->prefix_len,
+				   o->idle_timeout_ms, &r, status,
+				   sizeof status);
 		s->program = status;
 		int exit_code = log_pump_result(&r, o->idle_timeout_ms, s);
 		if (rc != 0)
@@ -189,6 +231,11 @@ static int run_program(const struct options *o, struct client *c,
 	give_up_fd(c->in_fd);
 	give_up_fd(1);
 	c->is_socket = 0;	/* nothing left to abort */
+	if (sandbox_enter_with_child(SANDBOX_PUMP, pid) < 0) {
+		program_wait(pid, -1, status, sizeof status);
+		s->program = status;
+		return sandbox_failed(s);
+	}
 	s->phase = "program";
 	s->bytes_unknown = 1;
 	rc = program_wait(pid, -1, status, sizeof status);

@@ -5,7 +5,7 @@ set -eu
 packages="make gcc pkg-config libgnutls28-dev
 bats bats-support bats-assert
 gnutls-bin openssl curl socat xinetd ucspi-tcp systemd iproute2 procps python3
-clang libclang-rt-14-dev mandoc shellcheck man-db
+clang libclang-rt-14-dev mandoc shellcheck man-db valgrind testssl.sh
 haproxy nginx xxd faketime strace"
 [ "${1:-}" = demo ] && packages="make gcc pkg-config libgnutls28-dev
 gnutls-bin openssl socat systemd iproute2 python3"

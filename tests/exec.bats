@@ -81,42 +81,10 @@ teardown() { common_teardown; }
 	# While the program runs, tlsmux-tls (its parent) pumps for it: the
 	# key file's base64 body must not be in its memory, while the key's
 	# path (in its argv) is, which shows the search itself works.
-	local helper body
+	local helper
 	helper=$(cat "$T/program.ppid")
 	assert_equal "$(cat "/proc/$helper/comm")" "tlsmux-tls"
-	body=$(grep -v -- '-----' "$KEY" | tr -d '\n')
-	run python3 - "$helper" "$body" "$KEY" "$CERT" <<-'EOF'
-		import re, sys
-		pid, needles = sys.argv[1], [n.encode() for n in sys.argv[2:4]]
-		# The key's text holds its public half, which the certificate's
-		# text (not secret, copied freely) holds too: only pieces that
-		# are not in the certificate count.
-		cert_text = b"".join(l.strip() for l in open(sys.argv[4], "rb") if b"-----" not in l)
-		found = set()
-		with open("/proc/%s/maps" % pid) as maps, open("/proc/%s/mem" % pid, "rb", 0) as mem:
-		    for line in maps:
-		        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) r", line)
-		        if not m or "[vvar]" in line or "[vsyscall]" in line:
-		            continue
-		        start, end = int(m.group(1), 16), int(m.group(2), 16)
-		        if end - start > 1 << 30:
-		            continue    # a sanitizer's shadow or reserve, not data
-		        # In 1 MiB steps that overlap by more than a needle's length.
-		        for at in range(start, end, 1 << 20):
-		            try:
-		                mem.seek(at)
-		                chunk = mem.read(min(end - at, (1 << 20) + 4096))
-		            except OSError:
-		                break
-		            for i, n in enumerate(needles):
-		                # The key's body is searched in pieces: one line of it is enough to leak.
-		                pieces = [n[j:j + 48] for j in range(0, len(n) - 47, 48)
-		                          if n[j:j + 48] not in cert_text] if i == 0 else [n]
-		                if any(p in chunk for p in pieces):
-		                    found.add(i)
-		print("key body in memory: %s" % ("yes" if 0 in found else "no"))
-		print("key path in memory: %s" % ("yes" if 1 in found else "no"))
-	EOF
+	run python3 "$TLSMUX_ROOT/tests/lib/keyscan.py" "$helper" "$KEY" "$CERT"
 	assert_output "key body in memory: no
 key path in memory: yes"
 	run ls -l "/proc/$helper/fd"

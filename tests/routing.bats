@@ -162,6 +162,7 @@ plain"
 		"--tls-backend 127.0.0.1:1|no backend for plain connections: give --backend, --plain-backend or --exec"
 		"--plain-backend 127.0.0.1:1|no backend for TLS connections: give --backend, --tls-backend or --exec"
 		"--route sni=a=127.0.0.1:1 --plain-backend 127.0.0.1:1|no backend for TLS connections: give --backend, --tls-backend or --exec"
+		"--alpn h2 --route alpn=acme-tls/1=127.0.0.1:1 --backend 127.0.0.1:2|--route alpn=acme-tls/1=127.0.0.1:1: matches none of --alpn h2"
 	)
 	local c args
 	for c in "${cases[@]}"; do

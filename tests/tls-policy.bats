@@ -168,25 +168,6 @@ OLD=(-cipher DEFAULT@SECLEVEL=0)
 	assert_output "--alpn h2,,x: expected up to 8 names of 1 to 31 bytes, separated by commas"
 }
 
-@test "--alpn with --route alpn=: a routed protocol wins, the list serves the rest, others are refused" {
-	start_backend b echo
-	start_backend fix echo
-	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY" --alpn h2,http/1.1 \
-		--route "alpn=fix*=127.0.0.1:$fix_PORT"
-	run tls_client localhost -alpn fix.4.4,h2 <<<"to fix"
-	assert_success
-	assert_output "to fix"
-	run tls_client localhost -alpn h2 <<<"to default"
-	assert_success
-	run tls_client localhost -alpn h3 <<<"refused"
-	assert_failure
-	assert_output --partial "SSL alert number 120"
-	wait_for_summary 3
-	assert_equal "$(summary_field alpn 1) $(summary_field backend 1)" "fix.4.4 127.0.0.1:$fix_PORT"
-	assert_equal "$(summary_field alpn 2) $(summary_field backend 2)" "h2 127.0.0.1:$b_PORT"
-	assert_equal "$(summary_field exit 3)" "76"
-}
-
 options_error() {
 	"$TLSMUX" --backend 127.0.0.1:9 "$@" </dev/null 2>&1 >/dev/null | strip_pid | sed 's/^tlsmux: //'
 }

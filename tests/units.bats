@@ -21,12 +21,12 @@ with_installed_binary() {
 	assert_output ""
 }
 
-@test "systemd-analyze security rates the service 2.0 or lower" {
+@test "systemd-analyze security rates the service 1.5 or lower" {
 	run systemd-analyze security --offline=yes --no-pager "$TLSMUX_ROOT/units/tlsmux@.service"
 	exposure=$(grep -o 'Overall exposure level for [^:]*: [0-9.]*' <<<"$output" | awk '{print $NF}')
 	echo "exposure: $exposure"
 	[ -n "$exposure" ]
-	awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }'
+	awk -v e="$exposure" 'BEGIN { exit !(e <= 1.5) }'
 }
 
 @test "the socket unit accepts per connection and limits connections" {
@@ -42,14 +42,15 @@ with_installed_binary() {
 	page=$(MANWIDTH=200 man -l "$TLSMUX_ROOT/man/tlsmux.8" 2>/dev/null)
 	for opt in backend cert key priority detect-timeout on-silence handshake-timeout \
 		connect-timeout idle-timeout log check help version tls-backend plain-backend \
-		route exec send-proxy proxy-tlv accept-proxy proxy-from; do
+		route exec send-proxy proxy-tlv accept-proxy proxy-from cert-dir strict-sni alpn \
+		client-ca verify crl allow-cn allow-san ticket-key new-ticket-key ocsp min-version user; do
 		grep -q -- "--$opt" <<<"$page" || { echo "missing --$opt"; return 1; }
 	done
-	for code in 64 66 69 71 74 75 76 77 78; do
+	for code in 64 66 69 71 73 74 75 76 77 78; do
 		grep -qw "$code" <<<"$page" || { echo "missing exit code $code"; return 1; }
 	done
 	for field in client path backend version cipher sni in out duration closed client_eof phase exit \
-		via unique_id program; do
+		cert alpn resumed client_cert via unique_id program; do
 		grep -q "$field" <<<"$page" || { echo "missing log field $field"; return 1; }
 	done
 }
@@ -66,7 +67,8 @@ with_installed_binary() {
 	run shellcheck -s sh "$TLSMUX_ROOT/contrib/certbot-deploy-hook" \
 		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh"
 	assert_success
-	run shellcheck "$TLSMUX_ROOT/contrib/demo.sh" "$TLSMUX_ROOT/bench/conncost.sh"
+	run shellcheck "$TLSMUX_ROOT/contrib/demo.sh" "$TLSMUX_ROOT/bench/conncost.sh" \
+		"$TLSMUX_ROOT/bench/testssl.sh" "$TLSMUX_ROOT/tests/run"
 	assert_success
 }
 

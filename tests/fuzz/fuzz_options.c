@@ -71,10 +71,20 @@ static void check_options(const struct options *o)
 	    o->send_proxy > SEND_PROXY_V2 ||
 	    (o->proxy_tlvs & ~(unsigned)(PROXY_TLV_UNIQUE_ID | PROXY_TLV_CRC32C)))
 		abort();
-	for (size_t i = 0; i < o->route_count; i++)
+	int alpn_routes = 0;
+	for (size_t i = 0; i < o->route_count; i++) {
 		if (o->routes[i].pattern[0] == '\0' ||
 		    (o->routes[i].kind != ROUTE_SNI && o->routes[i].kind != ROUTE_ALPN))
 			abort();
+		alpn_routes |= o->routes[i].kind == ROUTE_ALPN;
+	}
+	if (alpn_routes != o->alpn_routes)
+		abort();
+	if (o->allow_cn_count > OPTIONS_MAX_ALLOW ||
+	    o->allow_san_count > OPTIONS_MAX_ALLOW ||
+	    o->verify > VERIFY_REQUIRED ||
+	    (o->min_version != 0 && (o->min_version < 10 || o->min_version > 13)))
+		abort();
 	char err[512] = "";
 	int rc = options_validate(o, err, sizeof err);
 	if (rc != 0 && (rc != EX_USAGE || err[0] == '\0'))

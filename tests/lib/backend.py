@@ -10,6 +10,10 @@ Modes:
   http        answer one HTTP request with "hello from the backend\n", then close
   closefirst  send "bye from the backend\n" and shut down writing at once, then
               read everything the client still sends (the backend ends first)
+  reset       read the first bytes, then reset the connection (SO_LINGER 0)
+  hold        read to EOF, then neither answer nor close (a half-open peer)
+  flood       send random bytes without end; the running total goes to
+              RECORD.sent (back-pressure shows as a total that stops)
   fullbacklog never accept; the listen queue is filled at start, so a connect
               hangs until the client's deadline (a connect timeout on loopback)
 Each connection appends "conn N sha256=HEX first=HEX" to --record after it ends;
@@ -20,6 +24,7 @@ import hashlib
 import os
 import select
 import socket
+import struct
 import sys
 import threading
 import time
@@ -155,6 +160,31 @@ def serve(conn, args, number):
         first = request[:16]
         total = len(request)
         h.update(request)
+    if args.mode == "reset":
+        first = conn.recv(16)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+        ending = "reset"
+        if args.record:
+            with open(args.record, "a") as f:
+                f.write("conn %d bytes=%d sha256=- first=%s end=%s\n"
+                        % (number, len(first), first.hex(), ending))
+        return
+    if args.mode == "flood":
+        def flood():
+            chunk = os.urandom(65536)
+            sent = 0
+            try:
+                while True:
+                    conn.sendall(chunk)
+                    sent += len(chunk)
+                    with open(args.record + ".sent.tmp", "w") as f:
+                        f.write("%d\n" % sent)
+                    os.rename(args.record + ".sent.tmp", args.record + ".sent")
+            except OSError:
+                pass
+        sender = threading.Thread(target=flood, daemon=True)
+        sender.start()
     if args.mode == "exchange":
         def send_file():
             with open(args.file, "rb") as f:
@@ -177,6 +207,9 @@ def serve(conn, args, number):
             h.update(data)
             if args.mode in ("echo", "banner"):
                 conn.sendall(data)
+        if args.mode == "hold":
+            while True:
+                time.sleep(3600)
         if args.mode == "reply":
             conn.sendall(("got %d sha256=%s\n" % (total, h.hexdigest())).encode())
         if args.mode in ("echo", "banner", "reply"):
@@ -219,7 +252,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--mode", default="echo",
                    choices=["echo", "reply", "banner", "exchange", "http",
-                            "closefirst", "fullbacklog"])
+                            "closefirst", "fullbacklog", "reset", "hold",
+                            "flood"])
     p.add_argument("--file")
     p.add_argument("--listen", default="127.0.0.1",
                    help="127.0.0.1, ::1, unix:/path or @abstract")

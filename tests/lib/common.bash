@@ -2,7 +2,9 @@
 # ephemeral ports, readiness waits with deadlines, logs dumped on failure.
 
 TLSMUX_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
-TLSMUX="$TLSMUX_ROOT/tlsmux"
+# TLSMUX_BIN: another build of the same tree (tests/run, build/sanitize).
+TLSMUX="${TLSMUX_BIN:-$TLSMUX_ROOT/tlsmux}"
+case $TLSMUX in /*) ;; *) TLSMUX="$TLSMUX_ROOT/$TLSMUX" ;; esac
 BACKEND_PY="$TLSMUX_ROOT/tests/lib/backend.py"
 export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-90}"
 
@@ -40,6 +42,20 @@ common_teardown() {
 	# Each launcher leads its own process group: its tlsmux children go too.
 	for pid in "${PIDS[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	# No test expects the sandbox to refuse a call: any refusal fails it.
+	if cat "$T"/*.log 2>/dev/null |
+		grep -E 'sandbox: system call [0-9]+ refused|Bad system call' >&2; then
+		echo "the sandbox refused a system call" >&2
+		BATS_TEST_COMPLETED=
+		dump_logs
+		return 1
+	fi
+	dump_logs
+	return 0
+}
+
+# After a failed test: the tail of every log and record.
+dump_logs() {
 	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
 		local f
 		for f in "$T"/*.log "$T"/*.record; do
@@ -48,7 +64,6 @@ common_teardown() {
 			tail -n 40 "$f" >&2
 		done
 	fi
-	return 0
 }
 
 # wait_until SECONDS COMMAND...: poll until COMMAND succeeds or the deadline passes.
@@ -92,8 +107,12 @@ start_tlsmux() {
 		local inetd=()
 		[ "$launcher" = sa-inetd ] && inetd=(--inetd)
 		PORT=$(free_port)
+		# The launcher passes on only the variables it is told to.
+		local env=()
+		[ -z "${ASAN_OPTIONS:-}" ] || env+=(-E ASAN_OPTIONS)
+		[ -z "${UBSAN_OPTIONS:-}" ] || env+=(-E UBSAN_OPTIONS)
 		setsid systemd-socket-activate -l "127.0.0.1:$PORT" --accept "${inetd[@]}" \
-			"$TLSMUX" "$@" 2>>"$LOG" 3>&- &
+			"${env[@]}" "$TLSMUX" "$@" 2>>"$LOG" 3>&- &
 		PIDS+=($!)
 		;;
 	tcpserver)
@@ -118,6 +137,7 @@ start_tlsmux() {
 			echo "	port = $PORT"
 			echo "	server = $TLSMUX"
 			echo "	server_args = $*"
+			echo "	passenv = ASAN_OPTIONS UBSAN_OPTIONS"
 			echo "	log_type = FILE $T/xinetd.log"
 			echo "}"
 		} >"$T/xinetd.conf"

@@ -91,16 +91,6 @@ summary_with() {
 	done < <(log_normalized | grep ' conn client=')
 }
 
-# Run a command the way systemd does with StandardError=journal, with a
-# private /run/systemd holding a journal socket we read (tests/lib/journal_run.py).
-journal_run() {
-	unshare -m --propagation private bash -c '
-		mount -t tmpfs tmpfs /run/systemd || exit 99
-		mkdir -p /run/systemd/journal
-		exec python3 "$0" /run/systemd/journal/socket "$@"' \
-		"$TLSMUX_ROOT/tests/lib/journal_run.py" "$@"
-}
-
 # start_tlsmux_journal TLSMUX-ARGS...: like start_tlsmux sa, with --log
 # journal and a private /run/systemd whose journal socket writes each
 # datagram to $T/journal.out as one line, fields joined by '|'.

@@ -94,6 +94,7 @@ static void environment_tls(void)
 	CHECK(has(env, "SSL_CIPHER=TLS_AES_256_GCM_SHA384"));
 	CHECK(has(env, "SSL_TLS_SNI_SERVERNAME=fix.example.com"));
 	CHECK(!has_name(env, "SSL_PEER_CERT_SUBJECT"));
+	CHECK(!has_name(env, "SSL_PEER_CERT_CN"));
 	CHECK(env[n] == NULL);
 
 	/* Too little room: an error, not a cut environment. */
@@ -101,6 +102,20 @@ static void environment_tls(void)
 				      storage, 40), -1);
 	CHECK_INT(program_environment(inherited, &f, env, 5, storage,
 				      sizeof storage), -1);
+
+	/* A verified client certificate: its subject and CN, blanks kept. */
+	f.peer_subject = "CN=gw 01,O=Example Bank";
+	f.peer_cn = "gw 01";
+	CHECK_INT(program_environment(inherited, &f, env, PROGRAM_MAX_ENV,
+				      storage, sizeof storage), 13);
+	CHECK(has(env, "SSL_PEER_CERT_SUBJECT=CN=gw 01,O=Example Bank"));
+	CHECK(has(env, "SSL_PEER_CERT_CN=gw 01"));
+	/* Plain: none of the TLS variables, whatever the facts say. */
+	f.tls = 0;
+	CHECK_INT(program_environment(inherited, &f, env, PROGRAM_MAX_ENV,
+				      storage, sizeof storage), 8);
+	CHECK(!has_name(env, "SSL_PEER_CERT_SUBJECT"));
+	CHECK(!has_name(env, "SSL_PEER_CERT_CN"));
 }
 
 static void environment_plain_unknown(void)

@@ -1,0 +1,181 @@
+#!/usr/bin/env bats
+# The sandbox seen from outside: a live connection's process has no new
+# privileges and a seccomp filter on both paths, runs as --user when
+# started as root, and still relays.
+
+load lib/common
+
+setup() { common_setup; }
+teardown() {
+	touch "$T/done" 2>/dev/null
+	common_teardown
+}
+
+# hold_connection [--tls]: a client that exchanges a line and then keeps
+# the connection open until $T/done exists; sets CONN_PID to the process
+# serving it (tlsmux, or tlsmux-tls after the exec).
+hold_connection() {
+	py_client "$@" send:ping expect:ping touch:"$T/live" wait:"$T/done" shut \
+		>"$T/client.out" 2>&1 &
+	CLIENT=$!
+	wait_until 20 test -e "$T/live"
+	CONN_PID=$(pgrep -P "${PIDS[-1]}" | head -n 1)
+	[ -n "$CONN_PID" ]
+}
+
+# Ends the held connection; the client got its line back.
+release_connection() {
+	touch "$T/done"
+	wait "$CLIENT"
+	run cat "$T/client.out"
+	assert_output ping
+}
+
+status_of() { grep -E "^($1):" "/proc/$CONN_PID/status" | tr -s '\t' ' '; }
+
+@test "plain: a live connection runs with no new privileges and two seccomp filters" {
+	start_backend b echo
+	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY"
+	hold_connection
+	run status_of 'NoNewPrivs|Seccomp|Seccomp_filters'
+	assert_output "NoNewPrivs: 1
+Seccomp: 2
+Seccomp_filters: 2"
+	run cat "/proc/$CONN_PID/comm"
+	assert_output tlsmux
+	release_connection
+	wait_for_summary
+	assert_log_lines "tlsmux: conn client=127.0.0.1:PORT path=plain backend=127.0.0.1:$b_PORT version=- cipher=- sni=- in=4 out=4 duration=D closed=client client_eof=- phase=done exit=0"
+}
+
+@test "TLS: a live connection runs with no new privileges and two seccomp filters" {
+	start_backend b echo
+	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY"
+	hold_connection --tls
+	run status_of 'NoNewPrivs|Seccomp|Seccomp_filters'
+	assert_output "NoNewPrivs: 1
+Seccomp: 2
+Seccomp_filters: 2"
+	run cat "/proc/$CONN_PID/comm"
+	assert_output tlsmux-tls
+	release_connection
+	wait_for_summary
+	assert_log_lines "tlsmux: conn client=127.0.0.1:PORT path=tls backend=127.0.0.1:$b_PORT version=TLS1.3 cipher=AES-256-GCM sni=localhost in=4 out=4 duration=D closed=client client_eof=close_notify phase=done exit=0"
+}
+
+@test "--user nobody: a root-only key is read, then both paths run as nobody" {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	local nobody
+	nobody=$(id -u nobody)
+	# Readable by root only: the TLS path must read it before the switch.
+	install -m 600 "$KEY" "$T/root-only.key"
+	start_backend b echo
+	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$T/root-only.key" \
+		--user nobody
+	for tls in "" --tls; do
+		rm -f "$T/live" "$T/done"
+		hold_connection $tls
+		run status_of 'Uid|Gid|Groups'
+		assert_output "Uid: $nobody $nobody $nobody $nobody
+Gid: $(id -g nobody) $(id -g nobody) $(id -g nobody) $(id -g nobody)
+Groups: $(id -g nobody) "
+		release_connection
+	done
+	wait_for_summary 2
+	run log_normalized
+	assert_line --regexp "path=plain .* in=4 out=4 .* exit=0$"
+	assert_line --regexp "path=tls .* in=4 out=4 .* exit=0$"
+}
+
+@test "--user with an unknown name: the connection ends with exit 67 and a clear line" {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	start_backend b echo
+	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY" \
+		--user no-such-user-here
+	run plain_client <<<"hello"
+	assert_output ""
+	wait_for_summary 1
+	run gnutls_client <<<"hello"
+	assert_failure
+	wait_for_summary 2
+	assert_log_lines \
+		"tlsmux: --user no-such-user-here: no such user" \
+		"tlsmux: conn client=127.0.0.1:PORT path=plain backend=- version=- cipher=- sni=- in=0 out=0 duration=D closed=tlsmux client_eof=- phase=connect exit=67" \
+		"tlsmux: --user no-such-user-here: no such user" \
+		"tlsmux: conn client=127.0.0.1:PORT path=tls backend=- version=- cipher=- sni=- in=0 out=0 duration=D closed=tlsmux client_eof=- phase=handshake exit=67"
+	[ ! -e "$T/b.record" ]
+}
+
+# The program serving the held connection, a child of CONN_PID.
+program_pid() {
+	PROGRAM_PID=$(pgrep -P "$CONN_PID" | head -n 1)
+	[ -n "$PROGRAM_PID" ]
+}
+
+@test "--exec: the program runs unfiltered, tlsmux waits for it under the relaying filter" {
+	start_tlsmux sa --exec /bin/cat --cert "$CERT" --key "$KEY"
+	# Plain: the program has the client's socket, tlsmux only waits (one filter).
+	# TLS: the spawner execs it after the handshake (connect + relay filters).
+	local tls filters
+	for tls in "" --tls; do
+		rm -f "$T/live" "$T/done"
+		filters=1
+		[ -n "$tls" ] && filters=2
+		hold_connection $tls
+		wait_until 20 program_pid
+		wait_until 20 grep -Eq "^Seccomp_filters:[[:space:]]+$filters$" "/proc/$CONN_PID/status"
+		run status_of 'NoNewPrivs|Seccomp|Seccomp_filters'
+		assert_output "NoNewPrivs: 1
+Seccomp: 2
+Seccomp_filters: $filters"
+		run cat "/proc/$PROGRAM_PID/comm"
+		assert_output cat
+		run grep -E '^(NoNewPrivs|Seccomp|Seccomp_filters):' "/proc/$PROGRAM_PID/status"
+		assert_output --regexp "^NoNewPrivs:.0
+Seccomp:.0
+Seccomp_filters:.0$"
+		release_connection
+	done
+	wait_for_summary 2
+	run log_normalized
+	assert_line "tlsmux: conn client=127.0.0.1:PORT path=plain backend=exec:/bin/cat version=- cipher=- sni=- in=- out=- duration=D closed=- client_eof=- phase=done exit=0 program=exit:0"
+	assert_line "tlsmux: conn client=127.0.0.1:PORT path=tls backend=exec:/bin/cat version=TLS1.3 cipher=AES-256-GCM sni=localhost in=4 out=4 duration=D closed=client client_eof=close_notify phase=done exit=0 program=exit:0"
+	refute_output --partial "sandbox:"
+}
+
+@test "--exec with --user nobody: the program runs as nobody on both paths" {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	local nobody tls
+	nobody=$(id -u nobody)
+	install -m 600 "$KEY" "$T/root-only.key"
+	start_tlsmux sa --exec /bin/cat --cert "$CERT" --key "$T/root-only.key" --user nobody
+	for tls in "" --tls; do
+		rm -f "$T/live" "$T/done"
+		hold_connection $tls
+		wait_until 20 program_pid
+		run grep -E '^Uid:' "/proc/$PROGRAM_PID/status"
+		assert_output --regexp "^Uid:.$nobody.$nobody.$nobody.$nobody$"
+		release_connection
+	done
+	wait_for_summary 2
+	run log_normalized
+	assert_line --regexp "path=plain backend=exec:/bin/cat .* exit=0 program=exit:0$"
+	assert_line --regexp "path=tls backend=exec:/bin/cat .* exit=0 program=exit:0$"
+}
+
+@test "--exec and a route taken instead: the spawner never runs the program, the relay is filtered" {
+	start_backend b echo
+	printf 'touch "%s/ran"\nexec cat\n' "$T" >"$T/prog.sh"
+	start_tlsmux sa --exec "/bin/sh $T/prog.sh" --route "sni=localhost=127.0.0.1:$b_PORT" \
+		--cert "$CERT" --key "$KEY"
+	hold_connection --tls
+	run status_of 'Seccomp_filters'
+	assert_output "Seccomp_filters: 2"
+	# The spawner is gone: nothing left under tlsmux-tls.
+	run pgrep -P "$CONN_PID"
+	assert_failure
+	release_connection
+	wait_for_summary
+	assert_log_lines "tlsmux: conn client=127.0.0.1:PORT path=tls backend=127.0.0.1:$b_PORT version=TLS1.3 cipher=AES-256-GCM sni=localhost in=4 out=4 duration=D closed=client client_eof=close_notify phase=done exit=0"
+	[ ! -e "$T/ran" ]
+}
