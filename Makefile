@@ -133,6 +133,14 @@ check-sanitize:
 	$(MAKE) sanitize-build
 	TLSMUX_BUILD=$(SANITIZE_DIR) tests/run
 
+# tlsmux against HAProxy, stunnel, sslh, socat, hitch and a minimal pump,
+# in one run on loopback (a few minutes); writes bench/results/.  Prints
+# figures, passes or fails nothing.
+bench:
+	bench/deps.sh
+	$(MAKE) all
+	bench/run.sh
+
 # Self-signed certificate, a plain backend and tlsmux on a local port;
 # a TLS client and a plain client talk through the same port.
 demo:
@@ -154,7 +162,7 @@ clean:
 	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS) .build-flags
 	rm -rf build
 
-.PHONY: all check check-long check-sanitize sanitize-build audit demo install uninstall clean FORCE
+.PHONY: all check check-long check-sanitize sanitize-build audit bench demo install uninstall clean FORCE
 
 # libFuzzer harnesses for the pure parsers.  Each runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus, so the committed corpus never grows;

@@ -340,6 +340,7 @@ struct spawner_message {
 	char cipher[96];
 	char sni[256];
 	char peer_subject[1024];
+	char peer_cn[256];
 };
 
 static void copy_text(char *out, size_t size, const char *text)
@@ -405,12 +406,14 @@ static void program_spawner_child(const char *command,
 	m.cipher[sizeof m.cipher - 1] = '\0';
 	m.sni[sizeof m.sni - 1] = '\0';
 	m.peer_subject[sizeof m.peer_subject - 1] = '\0';
+	m.peer_cn[sizeof m.peer_cn - 1] = '\0';
 	struct program_facts f = *base;
 	f.tls = 1;
 	f.protocol = m.protocol;
 	f.cipher = m.cipher;
 	f.sni = m.sni;
 	f.peer_subject = m.peer_subject;
+	f.peer_cn = m.peer_cn;
 	int e = E2BIG;
 	if (program_split(command, words, sizeof words, argv,
 			  PROGRAM_MAX_ARGS) < 0 ||
@@ -476,6 +479,7 @@ int program_spawner_run(struct program_spawner *sp, const char *name,
 	copy_text(m.cipher, sizeof m.cipher, tls->cipher);
 	copy_text(m.sni, sizeof m.sni, tls->sni);
 	copy_text(m.peer_subject, sizeof m.peer_subject, tls->peer_subject);
+	copy_text(m.peer_cn, sizeof m.peer_cn, tls->peer_cn);
 	int child_errno = write_full(sp->control, &m, sizeof m) < 0
 				  ? errno
 				  : program_read_report(sp->control);
