@@ -153,6 +153,9 @@ static void log_emit(int priority, const char *message,
 }
 
 static void log_vemit(int priority, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void log_vemit(int priority, const char *fmt, va_list ap)
 {
 	char line[1024];
 

@@ -281,9 +281,14 @@ stderr_lines() { strip_pid <<<"$stderr"; }
 	assert_success
 	assert_line "entry soon.example.test: CN=soon.example.test, 1 certificate, 4 days left"
 	assert_equal "$(stderr_lines)" "tlsmux: check: warning: cert $T/certs/soon.example.test.pem expires in 4 days"
-	run -78 --separate-stderr faketime -f '+6d' "$TLSMUX" --check --backend 127.0.0.1:9 --cert-dir "$T/certs"
+	# Issued 10 days and an hour ago for 5 days.
+	faketime -f -241h openssl x509 -req -in "$T/soon.csr" -CA "$CA" -CAkey "$BATS_FILE_TMPDIR/ca.key" \
+		-CAcreateserial -days 5 -out "$T/old.crt" 2>/dev/null
+	cat "$T/old.crt" "$T/soon.key" >"$T/certs/soon.example.test.pem"
+	check --cert-dir "$T/certs"
+	assert_failure 78
 	refute_line "ok"
-	assert_equal "$(stderr_lines)" "tlsmux: check: cert $T/certs/soon.example.test.pem expired 1 days ago"
+	assert_equal "$(stderr_lines)" "tlsmux: check: cert $T/certs/soon.example.test.pem expired 5 days ago"
 }
 
 @test "--strict-sni without --cert-dir: exit 64 on a TLS connection, 78 from --check" {
