@@ -39,16 +39,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
 	-subj /CN=localhost -keyout "$work/rsa.key" -out "$work/rsa.pem" 2>/dev/null
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_listening() {
-	local deadline=$((SECONDS + 10))
-	until ss -Hltn "sport = :$1" | grep -q .; do
-		[ "$SECONDS" -lt "$deadline" ] || { echo "port $1 never opened" >&2; exit 1; }
-		sleep 0.02
-	done
-}
+# shellcheck source=bench/lib.sh disable=SC1091
+. bench/lib.sh
 
 backend=$(free_port)
 socat "TCP-LISTEN:$backend,bind=127.0.0.1,reuseaddr,fork" EXEC:cat 2>/dev/null &

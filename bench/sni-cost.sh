@@ -32,16 +32,8 @@ command -v perf >/dev/null || { echo "needs perf (linux-perf)" >&2; exit 1; }
 command -v valgrind >/dev/null || { echo "needs valgrind" >&2; exit 1; }
 make -s all
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_listening() {
-	local deadline=$((SECONDS + 10))
-	until ss -Hltn "sport = :$1" | grep -q .; do
-		[ "$SECONDS" -lt "$deadline" ] || { echo "port $1 never opened" >&2; exit 1; }
-		sleep 0.02
-	done
-}
+# shellcheck source=bench/lib.sh disable=SC1091
+. bench/lib.sh
 
 # 1,000 distinct certificates (ECDSA P-256, one CA), then the two directories.
 echo "making 1000 certificates..." >&2
