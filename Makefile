@@ -62,6 +62,14 @@ check:
 	$(MAKE) all $(UNIT_TESTS)
 	tests/run
 
+# tlsmux against HAProxy, stunnel, sslh, socat, hitch and a minimal pump,
+# in one run on loopback (a few minutes); writes bench/results/.  Prints
+# figures, passes or fails nothing.
+bench:
+	bench/deps.sh
+	$(MAKE) all
+	bench/run.sh
+
 # Self-signed certificate, a plain backend and tlsmux on a local port;
 # a TLS client and a plain client talk through the same port.
 demo:
@@ -82,7 +90,7 @@ uninstall:
 clean:
 	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS)
 
-.PHONY: all check demo install uninstall clean
+.PHONY: all check bench demo install uninstall clean
 
 # libFuzzer harnesses for the pure parsers.  Each runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus, so the committed corpus never grows;
