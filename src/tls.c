@@ -24,11 +24,17 @@
 #define RENEGOTIATIONS_TOLERATED 3
 #define PEM_MAX_SIZE (1 << 20)
 
-/* TLS 1.2 and 1.3, AEAD ciphers, ECDHE: no CBC, no RSA key exchange. */
+/*
+ * TLS 1.2 and 1.3, AEAD ciphers, ECDHE: no CBC, no RSA key exchange.
+ * X25519 first: it is the key share clients send, and with the server's
+ * precedence any other first group costs every connection a
+ * HelloRetryRequest (a round trip and a second key pair).
+ */
 const char tls_default_priority[] =
 	"SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"
 	"-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:"
 	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:"
+	"-GROUP-ALL:+GROUP-X25519:+GROUP-EC-ALL:+GROUP-DH-ALL:"
 	"%SAFE_RENEGOTIATION:%SERVER_PRECEDENCE";
 
 static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
