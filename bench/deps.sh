@@ -4,7 +4,7 @@
 set -eu
 
 packages="haproxy stunnel4 sslh socat hitch nginx-light redis-server redis-tools
-wrk curl gnuplot-nox valgrind openssl python3 iproute2 procps bc
+wrk curl gnuplot-nox valgrind openssl libssl-dev python3 iproute2 procps bc
 systemd make gcc pkg-config libgnutls28-dev libunistring-dev"
 
 missing=""

@@ -52,6 +52,8 @@ done
 
 make -s all
 cc -O2 -Wall -Wextra -static -o "$work/pump" bench/pump.c
+cc -O2 -Wall -Wextra -o "$work/connrate" bench/connrate.c -lssl -lcrypto
+hz=$(getconf CLK_TCK)
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -327,31 +329,51 @@ done
 # ---------------------------------------------------------------- measures
 scheme() { [ "$1" = tls ] && echo https || echo http; }
 
-# New connections per second, one request each; CPU per connection from
-# the contender's process trees over the same run.
+# New connections per second, one request each (bench/connrate); CPU per
+# connection from the contender's cgroup over the same run.
 measure_connections() {
 	local c=$1 mode=$2 key=$1:http
-	local url
-	url="$(scheme "$mode")://127.0.0.1:${port[$key]}/1k"
-	local log=$work/wrk-$c-$mode-$round.txt
+	local tls=()
+	[ "$mode" = tls ] && tls=(--tls)
 	settle "$key"
 	local before=0 after=0
 	[ -z "${cg[$key]}" ] || before=$(cg_cpu_us "${cg[$key]}")
-	wrk -t1 -c8 -d"${seconds}s" --timeout 10s -H 'Connection: close' "$url" >"$log" 2>&1 ||
-		{ note "  wrk failed: $(tail -n 3 "$log")"; return; }
+	local result
+	result=$("$work/connrate" "${tls[@]}" -c 8 -d "$seconds" 127.0.0.1 "${port[$key]}" /1k) ||
+		{ note "  $c $mode: connrate failed: $result"; return; }
 	settle "$key"
 	[ -z "${cg[$key]}" ] || after=$(cg_cpu_us "${cg[$key]}")
-	local rate requests errors
+	local _ ok errors rate finished
+	read -r _ ok _ errors _ _ _ rate _ finished <<<"$result"
+	record "$c" "$mode" conn_per_s "$rate"
+	[ "$errors" = 0 ] || { record "$c" "$mode" conn_errors "$errors failed of $((ok + errors))"; note "  $c $mode: $errors errors"; }
+	if [ -n "${cg[$key]}" ] && [ "${finished:-0}" -gt 0 ]; then
+		record "$c" "$mode" cpu_ms_per_conn \
+			"$(echo "($after - $before) / 1000 / $finished" | bc -l)"
+	fi
+}
+
+# The same with wrk, for comparison with figures measured with it; with
+# wrk's own CPU per connection (its TLS connect spins, see connrate.c).
+measure_wrk() {
+	local c=$1 mode=$2 key=$1:http
+	local log=$work/wrk-$c-$mode.txt
+	settle "$key"
+	local t0 t1
+	t0=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
+	wrk -t1 -c8 -d3s --timeout 10s -H 'Connection: close' \
+		"$(scheme "$mode")://127.0.0.1:${port[$key]}/1k" >"$log" 2>&1 ||
+		{ note "  wrk failed: $(tail -n 3 "$log")"; return; }
+	t1=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
+	local rate requests
 	rate=$(awk '/^Requests\/sec:/ { print $2 }' "$log")
 	requests=$(awk '/requests in/ { print $1 }' "$log")
-	errors=$(awk '/Socket errors:|Non-2xx/ { print }' "$log" | tr '\n' ' ')
-	[ -n "$rate" ] || { note "  wrk gave no rate: $(cat "$log")"; return; }
-	record "$c" "$mode" conn_per_s "$rate"
-	[ -z "$errors" ] || { record "$c" "$mode" conn_errors "$errors"; note "  $c $mode: $errors"; }
-	if [ -n "${cg[$key]}" ] && [ "${requests:-0}" -gt 0 ]; then
-		record "$c" "$mode" cpu_ms_per_conn \
-			"$(echo "($after - $before) / 1000 / $requests" | bc -l)"
+	if [ -z "$rate" ] || [ "${requests:-0}" -eq 0 ]; then
+		note "  wrk gave no rate: $(cat "$log")"
+		return
 	fi
+	record "$c" "$mode" wrk_conn_per_s "$rate"
+	record "$c" "$mode" wrk_cpu_ms_per_conn "$(echo "($t1 - $t0) * 1000 / $hz / $requests" | bc -l)"
 }
 
 # 1 GiB each way through one connection; MB/s (10^6 bytes).
@@ -473,8 +495,9 @@ started_at=$SECONDS
 note "warming up"
 for c in $contenders; do
 	for mode in ${modes[$c]}; do
-		wrk -t1 -c8 -d1s -H 'Connection: close' \
-			"$(scheme "$mode")://127.0.0.1:${port[$c:http]}/1k" >/dev/null 2>&1 || true
+		tls=()
+		[ "$mode" = tls ] && tls=(--tls)
+		"$work/connrate" "${tls[@]}" -c 8 -d 1 127.0.0.1 "${port[$c:http]}" /1k >/dev/null || true
 	done
 done
 for ((round = 1; round <= rounds; round++)); do
@@ -482,6 +505,7 @@ for ((round = 1; round <= rounds; round++)); do
 		for mode in ${modes[$c]}; do
 			note "round $round/$rounds: $c $mode"
 			measure_connections "$c" "$mode"
+			[ "$round" -gt 1 ] || measure_wrk "$c" "$mode"
 			measure_bulk "$c" "$mode"
 			measure_messages "$c" "$mode"
 			[ "$round" -gt 1 ] || measure_memory "$c" "$mode"
@@ -531,7 +555,7 @@ versions() {
 		"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" "$(uname -r)"
 	printf 'load\t%s before, %s after\n' "$load_before" "$load_after"
 	printf 'duration\t%s\n' "$((SECONDS - started_at))"
-	printf 'settings\twrk -t1 -c8 -d%ss; %s rounds, interleaved, best kept; %s idle connections\n' \
+	printf 'settings\tconnrate -c 8 -d %s; %s rounds, interleaved, best kept; %s idle connections\n' \
 		"$seconds" "$rounds" "$idle_count"
 	printf 'versions\t%s\n' "$(versions)"
 	printf 'ktls\t%s\n' "$(grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null && echo yes || echo no)"
