@@ -1,8 +1,9 @@
 /*
  * connrate: new connections per second, one HTTP request on each.  C
  * connections at a time; each connects, does the TLS handshake (--tls),
- * sends GET PATH with Connection: close, reads the reply to the end and
- * closes, and another starts in its place.
+ * sends GET PATH with Connection: close, reads the whole reply (by its
+ * Content-Length, or to the end of the stream) and closes, as wrk does;
+ * another starts in its place.
  *
  * Why not only wrk: wrk waits for a TLS handshake with its socket
  * registered for writing, so it spins on SSL_connect until the server
@@ -38,7 +39,8 @@ struct slot {
 	enum state state;
 	size_t sent;
 	size_t got;		/* bytes of the reply */
-	char status[16];	/* its first bytes: "HTTP/1.1 200" */
+	char head[2048];	/* its first bytes: status line and headers */
+	long total;		/* the reply's length, once its headers are in */
 };
 
 static SSL_CTX *ctx;
@@ -68,7 +70,7 @@ static void slot_close(struct slot *s, int ok)
 {
 	finished++;
 	if (now() <= end) {
-		if (ok && strncmp(s->status, "HTTP/1.1 200", 12) == 0)
+		if (ok && strncmp(s->head, "HTTP/1.1 200", 12) == 0)
 			done++;
 		else
 			errors++;
@@ -101,6 +103,19 @@ static int slot_open(struct slot *s)
 	epoll_ctl(epoll_fd, EPOLL_CTL_ADD, s->fd, &ev);
 	s->state = CONNECTING;
 	return 0;
+}
+
+/* Headers plus Content-Length once the headers are in; 0 before, -1 without one. */
+static long reply_length(const char *head)
+{
+	const char *end = strstr(head, "\r\n\r\n");
+	const char *field = strcasestr(head, "\r\nContent-Length:");
+
+	if (end == NULL)
+		return 0;
+	if (field == NULL || field > end)
+		return -1;
+	return (long)(end + 4 - head) + strtol(field + 18, NULL, 10);
 }
 
 /* Wait for what OpenSSL needs; 0 to wait, -1 on a failure. */
@@ -169,12 +184,16 @@ static int slot_step(struct slot *s)
 		ssize_t n = s->ssl ? SSL_read(s->ssl, buf, sizeof buf)
 				   : recv(s->fd, buf, sizeof buf, 0);
 		if (n > 0) {
-			if (s->got < sizeof s->status - 1) {
-				size_t keep = sizeof s->status - 1 - s->got;
-				memcpy(s->status + s->got, buf,
+			if (s->got < sizeof s->head - 1) {
+				size_t keep = sizeof s->head - 1 - s->got;
+				memcpy(s->head + s->got, buf,
 				       keep < (size_t)n ? keep : (size_t)n);
 			}
 			s->got += (size_t)n;
+			if (s->total == 0)
+				s->total = reply_length(s->head);
+			if (s->total > 0 && s->got >= (size_t)s->total)
+				return slot_close(s, 1), 1;
 			continue;
 		}
 		if (s->ssl) {
