@@ -45,3 +45,22 @@ server_hellos() {
 	assert_success
 	refute_output --partial "not found"
 }
+
+@test "fifty TLS records read in one go all reach the backend, and the close_notify behind them ends the stream" {
+	start_backend b reply
+	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY"
+	local actions=() sent=""
+	for i in $(seq 1 50); do
+		actions+=("send:record $i\n")
+		sent+="record $i"$'\n'
+	done
+	# One write per action on the client, all on the wire before tlsmux reads.
+	run py_client --tls "${actions[@]}" shut
+	assert_success
+	assert_output "got ${#sent} sha256=$(printf '%s' "$sent" | sha256sum | cut -d' ' -f1)"
+	wait_for_summary
+	run summary_field client_eof
+	assert_output close_notify
+	run summary_field in
+	assert_output "${#sent}"
+}
