@@ -107,7 +107,7 @@ def main():
         "CPU per connection: user+system time of all the contender's "
         "processes during the run, divided by the connections served "
         "(clients and backends not counted).")
-    md += table("The same with wrk -t1 -c8 (one round)", [
+    md += table("The same with wrk -t1 -c8 -d2s (one round)", [
         ("plain conn/s", "plain", "wrk_conn_per_s"),
         ("TLS conn/s", "tls", "wrk_conn_per_s"),
         ("wrk's CPU ms/conn, plain", "plain", "wrk_cpu_ms_per_conn"),

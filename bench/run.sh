@@ -1,19 +1,26 @@
 #!/bin/bash
 # tlsmux against its peers, side by side in one run, on loopback:
-# new connections per second (wrk, one request per connection), bulk
+# new connections per second (bench/connrate and wrk, one request per
+# connection), bulk
 # throughput through one connection (curl, 1 GiB each way), small
 # messages (redis-benchmark: latency with one client, throughput with
 # 50), CPU per connection and memory per idle connection.  Writes
 # bench/results/ (results.md, data.tsv, chart.png) and prints the tables.
 #   bench/run.sh            (make bench installs the packages first)
-# Knobs: BENCH_SECONDS (wrk run length, 5), BENCH_ROUNDS (interleaved
-# rounds, best kept, 2), BENCH_ONLY (space-separated contenders),
-# BENCH_OUT (output folder), BENCH_KEEP=1 (keep the scratch folder).
+# Every figure is the best of several rounds, each round going through
+# all contenders in turn, so that a burst of other work on the machine
+# does not fall on one contender only.  Knobs: BENCH_SECONDS (length of
+# one connection-rate run, 2), BENCH_ROUNDS (rounds of connection rates,
+# 5; bulk and small messages get fewer), BENCH_ONLY (space-separated
+# contenders), BENCH_OUT (output folder), BENCH_KEEP=1 (keep the scratch
+# folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-seconds=${BENCH_SECONDS:-5}
-rounds=${BENCH_ROUNDS:-2}
+seconds=${BENCH_SECONDS:-2}
+rounds=${BENCH_ROUNDS:-5}
+bulk_rounds=$(((rounds + 1) / 2))
+message_rounds=$(((rounds + 2) / 3))
 out=${BENCH_OUT:-$root/bench/results}
 idle_count=20
 all_contenders="tlsmux pump haproxy stunnel sslh socat hitch direct"
@@ -361,7 +368,7 @@ measure_wrk() {
 	settle "$key"
 	local t0 t1
 	t0=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
-	wrk -t1 -c8 -d3s --timeout 10s -H 'Connection: close' \
+	wrk -t1 -c8 -d2s --timeout 10s -H 'Connection: close' \
 		"$(scheme "$mode")://127.0.0.1:${port[$key]}/1k" >"$log" 2>&1 ||
 		{ note "  wrk failed: $(tail -n 3 "$log")"; return; }
 	t1=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
@@ -407,14 +414,14 @@ measure_messages() {
 	settle "$key"
 	local csv
 	csv=$(timeout 120 redis-benchmark -h 127.0.0.1 -p "${port[$key]}" "${tls[@]}" \
-		-c 1 -n 10000 -t get -d 16 --csv 2>&1 | tr -d '"' | grep '^GET,') ||
+		-c 1 -n 5000 -t get -d 16 --csv 2>&1 | tr -d '"' | grep '^GET,') ||
 		{ note "  $c $mode: redis-benchmark (1 client) failed"; return; }
 	IFS=, read -r _ _ _ _ p50 _ p99 _ <<<"$csv"
 	record "$c" "$mode" p50_us "$(echo "$p50 * 1000" | bc -l)"
 	record "$c" "$mode" p99_us "$(echo "$p99 * 1000" | bc -l)"
 	settle "$key"
 	csv=$(timeout 120 redis-benchmark -h 127.0.0.1 -p "${port[$key]}" "${tls[@]}" \
-		-c 50 -n 100000 -t get -d 16 --csv 2>&1 | tr -d '"' | grep '^GET,') ||
+		-c 50 -n 50000 -t get -d 16 --csv 2>&1 | tr -d '"' | grep '^GET,') ||
 		{ note "  $c $mode: redis-benchmark (50 clients) failed"; return; }
 	IFS=, read -r _ rps _ <<<"$csv"
 	record "$c" "$mode" msg_per_s "$rps"
@@ -506,8 +513,8 @@ for ((round = 1; round <= rounds; round++)); do
 			note "round $round/$rounds: $c $mode"
 			measure_connections "$c" "$mode"
 			[ "$round" -gt 1 ] || measure_wrk "$c" "$mode"
-			measure_bulk "$c" "$mode"
-			measure_messages "$c" "$mode"
+			[ "$round" -gt "$bulk_rounds" ] || measure_bulk "$c" "$mode"
+			[ "$round" -gt "$message_rounds" ] || measure_messages "$c" "$mode"
 			[ "$round" -gt 1 ] || measure_memory "$c" "$mode"
 		done
 	done
@@ -555,8 +562,8 @@ versions() {
 		"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" "$(uname -r)"
 	printf 'load\t%s before, %s after\n' "$load_before" "$load_after"
 	printf 'duration\t%s\n' "$((SECONDS - started_at))"
-	printf 'settings\tconnrate -c 8 -d %s; %s rounds, interleaved, best kept; %s idle connections\n' \
-		"$seconds" "$rounds" "$idle_count"
+	printf 'settings\tconnrate -c 8 -d %s, best of %s rounds; 1 GiB transfers, best of %s; redis-benchmark, best of %s; rounds interleaved; %s idle connections\n' \
+		"$seconds" "$rounds" "$bulk_rounds" "$message_rounds" "$idle_count"
 	printf 'versions\t%s\n' "$(versions)"
 	printf 'ktls\t%s\n' "$(grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null && echo yes || echo no)"
 } >"$work/meta.tsv"
