@@ -571,5 +571,6 @@ mkdir -p "$out"
 python3 bench/report.py "$work/meta.tsv" "$data" "$out"
 gnuplot -e "dir='$out'" bench/chart.gp
 cp "$data" "$out/data.tsv"
+cp "$work/meta.tsv" "$out/meta.tsv"	# report.py META DATA OUT redraws the report
 cat "$out/results.md"
 note "written: $out/results.md, $out/chart.png, $out/data.tsv"
