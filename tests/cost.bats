@@ -64,3 +64,36 @@ server_hellos() {
 	run summary_field in
 	assert_output "${#sent}"
 }
+
+# user+system clock ticks a process has used so far.
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+
+@test "a backend that stops reading costs the plain pump no CPU while it waits" {
+	# The backend accepts, then never reads: its socket buffers fill up.
+	setsid python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+__import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+c, _ = s.accept(); time.sleep(60)' "$T/stall.port" 3>&- &
+	PIDS+=($!)
+	wait_until 10 test -s "$T/stall.port"
+	start_tlsmux sa-inetd --backend "127.0.0.1:$(cat "$T/stall.port")"
+	local launcher=${PIDS[-1]}
+	# 32 MiB: more than every buffer on the way holds.
+	head -c 33554432 /dev/zero >"$T/big"
+	timeout 30 socat -u "OPEN:$T/big" "TCP:127.0.0.1:$PORT" 3>&- &
+	PIDS+=($!)
+	wait_until 10 eval "pgrep -P $launcher >/dev/null"
+	local pid
+	pid=$(pgrep -P "$launcher")
+	# Once the client's own send queue holds bytes, every buffer on the
+	# way is full; then watch tlsmux for two seconds.
+	wait_until 20 eval "ss -Htn 'dport = :$PORT' | awk '\$3 > 0' | grep -q ."
+	local before after
+	before=$(cpu_ticks "$pid")
+	sleep 2
+	after=$(cpu_ticks "$pid")
+	echo "tlsmux used $((after - before)) ticks in 2 s"
+	[ $((after - before)) -le 5 ]
+}
