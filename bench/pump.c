@@ -83,7 +83,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 2; i++) {
 			if (way_step(&ways[i]) < 0)
 				return 74;
-			if (!ways[i].eof && ways[i].buffered < CHUNK)
+			/* With bytes waiting, the destination is what to wait for. */
+			if (!ways[i].eof && ways[i].buffered == 0)
 				p[n++] = (struct pollfd){ways[i].from, POLLIN, 0};
 			if (ways[i].buffered > 0)
 				p[n++] = (struct pollfd){ways[i].to, POLLOUT, 0};
