@@ -281,7 +281,15 @@ void pump_run(struct pump_end *client, struct pump_end *backend,
 		int nfds = 0;
 		for (int i = 0; i < 2; i++) {
 			struct direction *d = &dirs[i];
-			if (direction_wants_read(d) && !d->src->can_read) {
+			/*
+			 * A splice read that found the pipe full said EAGAIN
+			 * too, and the source polls readable at once: while
+			 * the destination is full, wait for it alone.
+			 */
+			int draining = d->splice && d->buffered > 0 &&
+				       !d->dst->can_write;
+			if (direction_wants_read(d) && !d->src->can_read &&
+			    !draining) {
 				p[nfds] = (struct pollfd){d->src->rfd, POLLIN, 0};
 				owner[nfds++] = d->src;
 			}

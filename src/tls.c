@@ -40,17 +40,37 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
 		t->prefix_off += n;
 		return (ssize_t)n;
 	}
-	ssize_t n = read(t->in_fd, buf, size);
-	if (n == 0) {
-		t->transport_eof = 1;
-		gnutls_transport_set_errno(t->session, EAGAIN);
-		return -1;
+	/*
+	 * GnuTLS asks for a record's 5-byte header, then for its body: read
+	 * ahead, so that one read serves several records.
+	 */
+	if (t->ahead_off == t->ahead_len) {
+		/* Allocated, not on the stack: only the pages used are touched. */
+		if (t->ahead == NULL && (t->ahead = malloc(TLS_READ_AHEAD)) == NULL) {
+			t->transport_errno = ENOMEM;
+			gnutls_transport_set_errno(t->session, ENOMEM);
+			return -1;
+		}
+		ssize_t n = read(t->in_fd, t->ahead, TLS_READ_AHEAD);
+		if (n == 0) {
+			t->transport_eof = 1;
+			gnutls_transport_set_errno(t->session, EAGAIN);
+			return -1;
+		}
+		if (n < 0) {
+			t->transport_errno = errno;
+			gnutls_transport_set_errno(t->session, errno);
+			return -1;
+		}
+		t->ahead_off = 0;
+		t->ahead_len = (size_t)n;
 	}
-	if (n < 0) {
-		t->transport_errno = errno;
-		gnutls_transport_set_errno(t->session, errno);
-	}
-	return n;
+	size_t n = t->ahead_len - t->ahead_off;
+	if (n > size)
+		n = size;
+	memcpy(buf, t->ahead + t->ahead_off, n);
+	t->ahead_off += n;
+	return (ssize_t)n;
 }
 
 static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *buf,
@@ -71,7 +91,7 @@ static int tls_pull_timeout(gnutls_transport_ptr_t ptr, unsigned ms)
 	struct tls_conn *t = ptr;
 	struct pollfd p = {.fd = t->in_fd, .events = POLLIN};
 
-	if (t->prefix_off < t->prefix_len)
+	if (t->prefix_off < t->prefix_len || t->ahead_off < t->ahead_len)
 		return 1;
 	return poll(&p, 1, (int)ms);
 }
@@ -551,11 +571,13 @@ void tls_free(struct tls_conn *t)
 	certs_choice_close(&t->choice);
 	t->session = NULL;
 	t->credentials = NULL;
+	free(t->ahead);
+	t->ahead = NULL;
+	t->ahead_len = t->ahead_off = 0;
 }
 
-static ssize_t tls_op_read(void *ctx, void *buf, size_t size)
+static ssize_t tls_record_read(struct tls_conn *t, void *buf, size_t size)
 {
-	struct tls_conn *t = ctx;
 	ssize_t rc = gnutls_record_recv(t->session, buf, size);
 
 	if (rc > 0)
@@ -596,6 +618,46 @@ static ssize_t tls_op_read(void *ctx, void *buf, size_t size)
 	t->error = gnutls_strerror((int)rc);
 	errno = EPROTO;
 	return -1;
+}
+
+/* A whole record waits in the read-ahead buffer, or decrypted bytes in GnuTLS. */
+static int tls_record_ready(const struct tls_conn *t)
+{
+	size_t left = t->ahead_len - t->ahead_off;
+
+	if (gnutls_record_check_pending(t->session) > 0)
+		return 1;
+	if (left < 5)
+		return 0;
+	const unsigned char *at = t->ahead + t->ahead_off;
+	return left >= 5 + (size_t)(at[3] << 8 | at[4]);
+}
+
+/*
+ * Decrypt every record already read, so that the backend gets them in
+ * one write rather than one write per record.  An error after some
+ * bytes is kept for the next call.
+ */
+static ssize_t tls_op_read(void *ctx, void *buf, size_t size)
+{
+	struct tls_conn *t = ctx;
+
+	if (t->deferred_errno != 0) {
+		errno = t->deferred_errno;
+		return -1;
+	}
+	ssize_t got = tls_record_read(t, buf, size);
+	while (got > 0 && size - (size_t)got >= TLS_RECORD_MAX && tls_record_ready(t)) {
+		ssize_t n = tls_record_read(t, (unsigned char *)buf + got,
+					    size - (size_t)got);
+		if (n <= 0) {
+			if (n < 0 && errno != EAGAIN)
+				t->deferred_errno = errno;
+			break;
+		}
+		got += n;
+	}
+	return got;
 }
 
 static ssize_t tls_op_write(void *ctx, const void *buf, size_t size)
@@ -653,7 +715,7 @@ static size_t tls_op_pending(void *ctx)
 {
 	struct tls_conn *t = ctx;
 
-	return gnutls_record_check_pending(t->session);
+	return gnutls_record_check_pending(t->session) + t->ahead_len - t->ahead_off;
 }
 
 static const char *tls_op_error_text(void *ctx)

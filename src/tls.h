@@ -12,6 +12,11 @@
 #include "options.h"
 #include "pump.h"
 
+/* Bytes read from the client at once: several records, or a whole hello. */
+#define TLS_READ_AHEAD (64 * 1024)
+/* The most plaintext one record carries. */
+#define TLS_RECORD_MAX (16 * 1024)
+
 struct tls_conn {
 	gnutls_session_t session;
 	gnutls_certificate_credentials_t credentials;
@@ -22,6 +27,10 @@ struct tls_conn {
 	const unsigned char *prefix;	/* replayed before in_fd is read */
 	size_t prefix_len;
 	size_t prefix_off;
+	unsigned char *ahead;	/* read from in_fd, not yet pulled */
+	size_t ahead_len;
+	size_t ahead_off;
+	int deferred_errno;	/* a read error found after returning bytes */
 	int transport_eof;	/* the pull function saw a bare FIN */
 	int transport_errno;
 	int send_again;		/* the last record_send said EAGAIN */

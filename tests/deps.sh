@@ -2,12 +2,12 @@
 # Install, on Debian, what building and testing tlsmux needs; a no-op when all is there.
 set -eu
 
-packages="make gcc pkg-config libgnutls28-dev
+packages="make gcc pkg-config libgnutls28-dev libunistring-dev
 bats bats-support bats-assert
 gnutls-bin openssl curl socat xinetd ucspi-tcp systemd iproute2 procps python3
 clang libclang-rt-14-dev mandoc shellcheck man-db valgrind testssl.sh
 haproxy nginx xxd faketime strace"
-[ "${1:-}" = demo ] && packages="make gcc pkg-config libgnutls28-dev
+[ "${1:-}" = demo ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
 gnutls-bin openssl socat systemd iproute2 python3"
 
 missing=""

@@ -65,10 +65,11 @@ with_installed_binary() {
 
 @test "shell scripts in contrib pass shellcheck" {
 	run shellcheck -s sh "$TLSMUX_ROOT/contrib/certbot-deploy-hook" \
-		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh"
+		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh" \
+		"$TLSMUX_ROOT/bench/deps.sh"
 	assert_success
 	run shellcheck "$TLSMUX_ROOT/contrib/demo.sh" "$TLSMUX_ROOT/bench/conncost.sh" \
-		"$TLSMUX_ROOT/bench/testssl.sh" "$TLSMUX_ROOT/tests/run"
+		"$TLSMUX_ROOT/bench/testssl.sh" "$TLSMUX_ROOT/tests/run" "$TLSMUX_ROOT/bench/run.sh"
 	assert_success
 }
 
