@@ -62,17 +62,9 @@ cc -O2 -Wall -Wextra -static -o "$work/pump" bench/pump.c
 cc -O2 -Wall -Wextra -o "$work/connrate" bench/connrate.c -lssl -lcrypto
 hz=$(getconf CLK_TCK)
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_listening() {
-	local deadline=$((SECONDS + 15))
-	until ss -Hltn "sport = :$1" | grep -q .; do
-		[ "$SECONDS" -lt "$deadline" ] ||
-			die "port $1 ($2) never opened: $(tail -n 5 "$work"/*.log)"
-		sleep 0.05
-	done
-}
+# shellcheck source=bench/lib.sh disable=SC1091
+. bench/lib.sh
+bench_logs() { tail -n 5 "$work"/*.log; }
 # start NAME [CGROUP] -- CMD...: a server in its own process group (and
 # cgroup), output to a log.
 started=
@@ -166,6 +158,7 @@ wait_listening "$redis_port" redis
 # backend (NAME:redis): port[key], cg[key] (the cgroup of its processes),
 # baseline[key] (how many processes it has with no connection).
 declare -A port cg baseline label modes
+backend_port() { if [ "$1" = redis ]; then echo "$redis_port"; else echo "$nginx_port"; fi; }
 launcher() {	# launcher KEY CMD...: one process per connection, on fd 0/1
 	local key=$1
 	shift
@@ -182,8 +175,8 @@ setup_tlsmux() {
 	modes[tlsmux]="plain tls"
 	local b
 	for b in http redis; do
-		local to=$nginx_port
-		[ "$b" = redis ] && to=$redis_port
+		local to
+		to=$(backend_port "$b")
 		launcher "tlsmux:$b" "$root/tlsmux" --log stderr --backend "127.0.0.1:$to" \
 			--cert "$work/cert.pem" --key "$work/key.pem"
 	done
@@ -205,8 +198,8 @@ setup_stunnel() {
 	modes[stunnel]="tls"
 	local b
 	for b in http redis; do
-		local to=$nginx_port
-		[ "$b" = redis ] && to=$redis_port
+		local to
+		to=$(backend_port "$b")
 		cat >"$work/stunnel-inetd-$b.conf" <<-EOF
 			pid =
 			syslog = no
@@ -233,8 +226,8 @@ setup_haproxy() {
 		    timeout server 60s
 	EOF
 	for b in http redis; do
-		local to=$nginx_port
-		[ "$b" = redis ] && to=$redis_port
+		local to
+		to=$(backend_port "$b")
 		local p tls_p plain_p
 		p=$(free_port) tls_p=$(free_port) plain_p=$(free_port)
 		cat >>"$cfg" <<-EOF
@@ -269,8 +262,8 @@ setup_sslh() {
 	modes[sslh]="plain tls"
 	local b
 	for b in http redis; do
-		local to=$nginx_port
-		[ "$b" = redis ] && to=$redis_port
+		local to
+		to=$(backend_port "$b")
 		local p tls_p
 		p=$(free_port) tls_p=$(free_port)
 		cat >"$work/stunnel-daemon-$b.conf" <<-EOF
@@ -297,8 +290,8 @@ setup_hitch() {
 	modes[hitch]="tls"
 	local b
 	for b in http redis; do
-		local to=$nginx_port
-		[ "$b" = redis ] && to=$redis_port
+		local to
+		to=$(backend_port "$b")
 		local p
 		p=$(free_port)
 		cg[hitch:$b]=$cgroot/hitch-$b
