@@ -33,29 +33,46 @@ GNUTLS_LIBS_STATIC = -Wl,-Bstatic \
     $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs gnutls)) \
     -Wl,-Bdynamic -lp11-kit
 GNUTLS_LIBS = $(if $(GNUTLS_STATIC),$(GNUTLS_LIBS_STATIC),$(shell $(PKG_CONFIG) --libs gnutls))
+# The Debian packages linked in, with their versions (a -dev package
+# requires its library at its own version): tlsmux --check warns once
+# the system has others, that is when the binaries need rebuilding.
+LINKED_PACKAGES = $(if $(GNUTLS_STATIC),libgnutls30 libnettle8 libhogweed6 \
+    libgmp10 libtasn1-6 libidn2-0 libunistring2) $(if $(PEEKER_STATIC),libc6)
+LINKED_VERSIONS := $(if $(strip $(LINKED_PACKAGES)),$(shell dpkg-query -W \
+    -f '$${Package}:$${Architecture}=$${Version} ' $(LINKED_PACKAGES) 2>/dev/null))
 
 # The peeker and plain pump: no GnuTLS, so plain connections start fast.
 CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
            src/backend.o src/pump.o src/proxyproto.o src/cidr.o src/route.o \
            src/program.o src/sandbox.o
 TLS_OBJ  = src/tls.o src/check.o src/pem.o src/certs.o src/clientcert.o \
-           src/ticket.o src/sni.o src/allow.o src/policy.o
+           src/ticket.o src/sni.o src/allow.o src/policy.o src/linked.o
 UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options \
              tests/unit/test_proxyproto tests/unit/test_cidr \
              tests/unit/test_route tests/unit/test_program tests/unit/test_pem \
              tests/unit/test_sni tests/unit/test_allow tests/unit/test_policy \
-             tests/unit/test_sandbox
+             tests/unit/test_sandbox tests/unit/test_linked
 
 all: tlsmux tlsmux-tls
 
-# make PEEKER_STATIC=1 links the peeker -static-pie: no dynamic loader, so
-# a plain connection costs about a sixth less CPU.  glibc then warns that
-# backends given as DNS names resolve through the NSS modules of the glibc
-# it was built with ("files" and "dns" are built into it).
+# The peeker is linked -static-pie: no dynamic loader to map libc and
+# bind its symbols at every start, which was a sixth of a plain
+# connection's CPU.  Names then resolve through /etc/hosts and DNS only
+# (users through /etc/passwd), the NSS sources built into glibc; and a
+# glibc update needs a rebuild (--check says when).  make PEEKER_STATIC=
+# links it against the shared glibc.  Sanitizers need the shared one.
+PEEKER_STATIC ?= $(if $(SANITIZE),,1)
 PEEKER_LDFLAGS = $(if $(PEEKER_STATIC),-static-pie)
 
 tlsmux: src/tlsmux.o $(CORE_OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(PEEKER_LDFLAGS) -o $@ src/tlsmux.o $(CORE_OBJ)
+
+# The same peeker against the shared glibc, for valgrind: memcheck cannot
+# follow malloc in a static binary.  It finds tlsmux-tls beside itself.
+build/shared/tlsmux: src/tlsmux.o $(CORE_OBJ)
+	mkdir -p build/shared
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ src/tlsmux.o $(CORE_OBJ)
+	ln -sf ../../tlsmux-tls build/shared/tlsmux-tls
 
 tlsmux-tls: src/tlsmux-tls.o $(CORE_OBJ) $(TLS_OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ src/tlsmux-tls.o $(CORE_OBJ) \
@@ -64,12 +81,14 @@ tlsmux-tls: src/tlsmux-tls.o $(CORE_OBJ) $(TLS_OBJ)
 GNUTLS_OBJ = src/tls.o src/check.o src/certs.o src/clientcert.o src/ticket.o \
              src/tlsmux-tls.o
 $(GNUTLS_OBJ): ALL_CPPFLAGS += $(GNUTLS_CFLAGS)
+src/check.o: ALL_CPPFLAGS += -DTLSMUX_LINKED_PACKAGES='"$(strip $(LINKED_VERSIONS))"'
 
 $(CORE_OBJ) src/tlsmux.o src/tlsmux-tls.o $(TLS_OBJ): src/*.h Makefile .build-flags
 
 # Objects remember the flags they were built with: switching SANITIZE=1
 # (or CC, CFLAGS...) on or off rebuilds them instead of mixing builds.
-BUILD_FLAGS = $(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(SANFLAGS)
+BUILD_FLAGS = $(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(SANFLAGS) \
+              static=$(GNUTLS_STATIC),$(PEEKER_STATIC) $(LINKED_VERSIONS)
 .build-flags: FORCE
 	@[ "$$(cat $@ 2>/dev/null)" = "$(BUILD_FLAGS)" ] || echo "$(BUILD_FLAGS)" >$@
 FORCE:
@@ -102,6 +121,8 @@ tests/unit/test_program: tests/unit/test_program.c src/program.o src/log.o \
     src/pump.o src/sandbox.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    src/program.o src/log.o src/pump.o src/sandbox.o
+tests/unit/test_linked: tests/unit/test_linked.c src/linked.o
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/linked.o
 tests/unit/test_sni: tests/unit/test_sni.c src/sni.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/sni.o
 tests/unit/test_allow: tests/unit/test_allow.c src/allow.o
@@ -117,7 +138,7 @@ tests/unit/test_sandbox: tests/unit/test_sandbox.c src/sandbox.o src/log.o
 # (build/sanitize).  With SANITIZE=1 the whole suite runs sanitized.
 check:
 	tests/deps.sh
-	$(MAKE) all $(UNIT_TESTS)
+	$(MAKE) all $(UNIT_TESTS) build/shared/tlsmux
 	-$(MAKE) -s $(FUZZ_TARGETS)
 	$(if $(SANITIZE),,$(MAKE) sanitize-build)
 	$(if $(SANITIZE),TLSMUX_NO_SANITIZE_PASS=1 )tests/run

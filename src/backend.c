@@ -1,6 +1,7 @@
 /*
  * backend: failover connect.  Numeric addresses skip the resolver (and
- * the NSS modules it loads); names go through getaddrinfo().
+ * the NSS modules it loads); names go through getaddrinfo(), in a static
+ * build through /etc/hosts and DNS only.
  */
 #include "backend.h"
 
@@ -10,11 +11,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <nss.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sysexits.h>
@@ -91,6 +94,13 @@ static int backend_try_inet(const struct addr *a, long deadline,
 		return fd;
 	}
 
+	/*
+	 * A static build has no dynamic loader to bring in the system's NSS
+	 * modules safely (they need the very glibc it was linked with):
+	 * names come from /etc/hosts and DNS only, both built into glibc.
+	 */
+	if (getauxval(AT_BASE) == 0)
+		__nss_configure_lookup("hosts", "files dns");
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_NUMERICSERV}, *list;
 	int rc = getaddrinfo(a->host, a->port, &hints, &list);

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -24,6 +25,7 @@
 
 #include "certs.h"
 #include "clientcert.h"
+#include "linked.h"
 #include "log.h"
 #include "policy.h"
 #include "sni.h"
@@ -32,6 +34,13 @@
 
 #define EXPIRY_WARNING_DAYS 14
 #define CHECK_MAX_ENTRIES 100000
+#define DPKG_STATUS "/var/lib/dpkg/status"
+#define DPKG_STATUS_MAX (64 << 20)
+
+/* What make recorded of the Debian packages linked in (GNUTLS_STATIC). */
+#ifndef TLSMUX_LINKED_PACKAGES
+#define TLSMUX_LINKED_PACKAGES ""
+#endif
 
 static void check_print_time(const char *label, time_t t)
 {
@@ -62,6 +71,40 @@ static int check_dates(const char *what, const char *path,
 		log_error("check: warning: %s %s expires in %ld days", what,
 			  path, *days_left);
 	return 0;
+}
+
+static void check_report_linked(void *ctx, const char *package,
+				const char *built, const char *installed)
+{
+	log_error("check: warning: %s %s is linked into tlsmux, the system has %s: rebuild and reinstall tlsmux to take its fixes",
+		  package, built, installed);
+}
+
+/*
+ * Libraries linked in statically do not take the fixes of a system
+ * update: say so when dpkg has installed other versions since the
+ * build.  A warning, not a failure: a deploy hook must still renew.
+ */
+static void check_linked(void)
+{
+	const char *recorded = TLSMUX_LINKED_PACKAGES;
+	struct stat st;
+	char *text;
+	int fd;
+
+	if (recorded[0] == '\0' || (fd = open(DPKG_STATUS, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && st.st_size <= DPKG_STATUS_MAX &&
+	    (text = malloc((size_t)st.st_size)) != NULL) {
+		size_t got = 0;
+		ssize_t n;
+		while (got < (size_t)st.st_size &&
+		       (n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
+			got += (size_t)n;
+		linked_stale(recorded, text, got, check_report_linked, NULL);
+		free(text);
+	}
+	close(fd);
 }
 
 /* --cert: the facts, one per line, as they always were. */
@@ -434,6 +477,7 @@ int check_run(const struct options *o)
 		return rc == EX_USAGE ? EX_CONFIG : rc;
 	}
 
+	check_linked();
 	rc = 0;
 	if (o->cert != NULL && check_cert(o, now) != 0)
 		rc = EX_CONFIG;

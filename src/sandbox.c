@@ -19,11 +19,13 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <nss.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -425,6 +427,12 @@ int sandbox_enter_with_child(enum sandbox_stage stage, pid_t child)
 int sandbox_user_find(const char *name, struct sandbox_user *u, char *err,
 		      size_t err_size)
 {
+	/*
+	 * A static build cannot load the system's NSS modules safely (they
+	 * need the very glibc it was linked with): users from /etc/passwd.
+	 */
+	if (getauxval(AT_BASE) == 0)
+		__nss_configure_lookup("passwd", "files");
 	errno = 0;
 	struct passwd *pw = getpwnam(name);
 	if (pw == NULL) {

@@ -36,14 +36,75 @@ server_hellos() {
 	assert_equal "$(grep -c ' phase=done exit=0$' "$LOG")" 2
 }
 
-@test "the peeker links no GnuTLS; only tlsmux-tls does" {
-	run ldd "$TLSMUX"
+@test "the peeker links no GnuTLS, and no library at all unless built against the shared glibc" {
+	run nm "$TLSMUX"
 	assert_success
-	refute_output --partial gnutls
-	refute_output --partial nettle
+	refute_output --partial gnutls_
+	refute_output --partial nettle_
+	# The default build is static: no loader, nothing to bind at start.
+	# Built with make PEEKER_STATIC= (or sanitizers), it needs libc only.
+	run readelf -d "$TLSMUX"
+	if readelf -l "$TLSMUX" | grep -q INTERP; then
+		assert_equal "$(grep NEEDED <<<"$output" | grep -v -e '\[libc\.so\.6\]' \
+			-e '\[libasan' -e '\[libubsan' -e '\[libm\.so' -e '\[libgcc_s' -e '\[libstdc++')" ""
+	else
+		refute_output --partial NEEDED
+	fi
+	run nm "$TLSMUX_ROOT/tlsmux-tls"
+	assert_output --partial gnutls_handshake
+}
+
+@test "a static peeker resolves backend names from /etc/hosts and DNS, and loads no NSS module" {
+	readelf -l "$TLSMUX" | grep -q INTERP && skip "this peeker is linked against the shared glibc"
+	command -v strace >/dev/null || skip "needs strace"
+	start_backend b echo
+	# An nsswitch.conf naming a module: glibc would try to load it.
+	sed -E 's/^(hosts|passwd):.*/\1: nosuchmodule files dns/' /etc/nsswitch.conf >"$T/nsswitch.conf"
+	PORT=$(free_port)
+	setsid unshare --mount sh -c 'mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"' sh \
+		"$T/nsswitch.conf" strace -f -qq -e trace=openat,open -o "$T/strace.out" \
+		systemd-socket-activate -l "127.0.0.1:$PORT" --accept \
+		"$TLSMUX" --backend "localhost:$b_PORT" --user nobody 2>>"$LOG" 3>&- &
+	PIDS+=($!)
+	wait_until 10 port_listening "$PORT"
+	run plain_client <<<"by name"
+	assert_success
+	assert_output "by name"
+	wait_for_summary
+	assert_equal "$(grep -c ' phase=done exit=0$' "$LOG")" 1
+	run grep -c /etc/nsswitch.conf "$T/strace.out"
+	refute_output 0
+	run grep -E 'libnss_|nosuchmodule' "$T/strace.out"
+	assert_output ""
+}
+
+@test "tlsmux-tls carries GnuTLS itself, and --check says when dpkg has installed another GnuTLS since" {
+	# The default build: no shared GnuTLS, nettle or gmp to bind at start.
 	run ldd "$TLSMUX_ROOT/tlsmux-tls"
 	assert_success
-	refute_output --partial "not found"
+	refute_output --partial libgnutls
+	refute_output --partial libnettle
+	refute_output --partial libgmp
+	local version
+	version=$(dpkg-query -W -f '${Version}' libgnutls30)
+
+	# Same versions as at build time: nothing to say.
+	run --separate-stderr "$TLSMUX" --check --backend 127.0.0.1:9 --cert "$CERT" --key "$KEY"
+	assert_success
+	assert_equal "$stderr" ""
+
+	# dpkg's status as after a security update of libgnutls30.
+	sed "/^Package: libgnutls30\$/,/^\$/s/^Version: .*/Version: $version+fix1/" \
+		/var/lib/dpkg/status >"$T/status"
+	run grep -c "^Version: $version+fix1\$" "$T/status"
+	assert_output 1
+	run --separate-stderr unshare --mount sh -c 'mount --bind "$1" /var/lib/dpkg/status &&
+		exec "$2" --check --backend 127.0.0.1:9 --cert "$3" --key "$4"' \
+		sh "$T/status" "$TLSMUX" "$CERT" "$KEY"
+	assert_success
+	assert_line ok
+	assert_equal "$(strip_pid <<<"$stderr")" \
+		"tlsmux: check: warning: libgnutls30 $version is linked into tlsmux, the system has $version+fix1: rebuild and reinstall tlsmux to take its fixes"
 }
 
 @test "fifty TLS records read in one go all reach the backend, and the close_notify behind them ends the stream" {
