@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
+/* The longest line: the summary, with every optional field. */
+#define LOG_LINE_MAX 2048
 
 enum sink { SINK_STDERR, SINK_SYSLOG, SINK_JOURNAL };
 
@@ -149,7 +151,22 @@ static void log_emit(int priority, const char *message,
 	case SINK_STDERR:
 		break;
 	}
-	dprintf(2, "tlsmux[%ld]: %s\n", (long)getpid(), message);
+	/*
+	 * One write(2), no stdio: dprintf would ask a character device
+	 * whether it is a terminal (TCGETS), which the relay's seccomp
+	 * filter refuses.
+	 */
+	char line[LOG_LINE_MAX + 64];
+	int len = snprintf(line, sizeof line, "tlsmux[%ld]: %s\n", (long)getpid(),
+			   message);
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof line) {
+		len = (int)sizeof line - 1;
+		line[len - 1] = '\n';
+	}
+	if (write(2, line, (size_t)len) < 0)
+		return;
 }
 
 static void log_vemit(int priority, const char *fmt, va_list ap)
@@ -222,7 +239,7 @@ static void log_escape(const char *in, char *out, size_t size)
 
 void log_summary(const struct log_summary *s)
 {
-	char sni[256], line[2048], bytes_in[24] = "-", bytes_out[24] = "-";
+	char sni[256], line[LOG_LINE_MAX], bytes_in[24] = "-", bytes_out[24] = "-";
 	char backend[256], cert[300], alpn[256], subject[300];
 
 	snprintf(sni, sizeof sni, "%s", or_dash(s->sni));

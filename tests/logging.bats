@@ -61,3 +61,26 @@ PY
 	assert_success
 	assert_output "exit=69 got=b''"
 }
+
+@test "stderr on a character device (/dev/null here, a terminal alike): both paths log and exit 0 under the seccomp filter" {
+	start_backend b echo
+	# The exit status of each connection, with tlsmux's stderr on /dev/null.
+	cat >"$T/devnull-tlsmux" <<-EOF
+		#!/bin/sh
+		"$TLSMUX" "\$@" 2>/dev/null
+		echo "exit=\$?" >>"$T/exits"
+	EOF
+	chmod +x "$T/devnull-tlsmux"
+	TLSMUX=$T/devnull-tlsmux start_tlsmux sa-inetd \
+		--backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY"
+	run plain_client <<<"plain hello"
+	assert_success
+	assert_output "plain hello"
+	run gnutls_client <<<"tls hello"
+	assert_success
+	assert_output --partial "tls hello"
+	wait_until 20 eval '[ "$(wc -l <"$T/exits" 2>/dev/null)" -ge 2 ]'
+	run cat "$T/exits"
+	assert_output "exit=0
+exit=0"
+}
