@@ -397,6 +397,14 @@ static void program_cases(void)
 		}
 		unit_end();
 
+		unit_begin("%s: opens with a load the kernel's cache emulator does not follow",
+			   names[stage]);
+		/* It follows loads of nr and arch only; anything else ends it. */
+		CHECK_INT(f[0].code, BPF_LD | BPF_W | BPF_ABS);
+		CHECK(f[0].k != offsetof(struct seccomp_data, nr) &&
+		      f[0].k != offsetof(struct seccomp_data, arch));
+		unit_end();
+
 		unit_begin("%s: argument checks, architecture, x32", names[stage]);
 #define RUN(NR, ARG, VALUE)                                             \
 	(memset(&d, 0, sizeof d), d.arch = NATIVE_ARCH, d.nr = (NR),    \
