@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 seconds=${BENCH_SECONDS:-2}
 rounds=${BENCH_ROUNDS:-5}
-bulk_rounds=$(((rounds + 2) / 3))
+bulk_rounds=$(((rounds + 1) / 2))
 message_rounds=$(((rounds + 2) / 3))
 out=${BENCH_OUT:-$root/bench/results}
 idle_count=20
