@@ -61,8 +61,9 @@ void log_init(enum log_target target)
 	int journal = have_stderr && S_ISSOCK(st.st_mode) &&
 		      stderr_is_journal(&st);
 
-	stderr_safe = have_stderr && (journal || (!S_ISSOCK(st.st_mode) &&
-						   !stderr_is_client(&st)));
+	int client = have_stderr && !journal && stderr_is_client(&st);
+
+	stderr_safe = have_stderr && (journal || (!S_ISSOCK(st.st_mode) && !client));
 	switch (target) {
 	case LOG_TO_SYSLOG:
 		log_sink = SINK_SYSLOG;
@@ -72,8 +73,7 @@ void log_init(enum log_target target)
 		break;
 	case LOG_TO_STDERR:
 		/* Asked for, but never onto the client's own socket. */
-		log_sink = have_stderr && !stderr_is_client(&st) ? SINK_STDERR
-								  : SINK_SYSLOG;
+		log_sink = have_stderr && !client ? SINK_STDERR : SINK_SYSLOG;
 		break;
 	case LOG_TO_AUTO:
 		log_sink = journal ? SINK_JOURNAL
