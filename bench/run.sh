@@ -11,16 +11,16 @@
 # all contenders in turn, so that a burst of other work on the machine
 # does not fall on one contender only.  Knobs: BENCH_SECONDS (length of
 # one connection-rate run, 2), BENCH_ROUNDS (rounds of connection rates,
-# 5; bulk and small messages get fewer), BENCH_ONLY (space-separated
-# contenders), BENCH_OUT (output folder), BENCH_KEEP=1 (keep the scratch
-# folder).
+# 8), BENCH_BULK_ROUNDS (1 GiB transfers, 3), BENCH_MESSAGE_ROUNDS (Redis,
+# 2), BENCH_ONLY (space-separated contenders), BENCH_OUT (output
+# folder), BENCH_KEEP=1 (keep the scratch folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 seconds=${BENCH_SECONDS:-2}
-rounds=${BENCH_ROUNDS:-5}
-bulk_rounds=$(((rounds + 1) / 2))
-message_rounds=$(((rounds + 2) / 3))
+rounds=${BENCH_ROUNDS:-8}
+bulk_rounds=${BENCH_BULK_ROUNDS:-3}
+message_rounds=${BENCH_MESSAGE_ROUNDS:-2}
 out=${BENCH_OUT:-$root/bench/results}
 idle_count=20
 all_contenders="tlsmux pump haproxy stunnel sslh socat hitch direct"
