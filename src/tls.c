@@ -28,18 +28,25 @@
 #define RENEGOTIATIONS_TOLERATED 3
 #define CREDENTIAL_ATTEMPTS 3
 
+/* Up to size bytes of from[*off, len) into buf; *off moves past them. */
+static ssize_t tls_take(void *buf, size_t size, const unsigned char *from,
+			size_t *off, size_t len)
+{
+	size_t n = len - *off;
+
+	if (n > size)
+		n = size;
+	memcpy(buf, from + *off, n);
+	*off += n;
+	return (ssize_t)n;
+}
+
 static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
 {
 	struct tls_conn *t = ptr;
 
-	if (t->prefix_off < t->prefix_len) {
-		size_t n = t->prefix_len - t->prefix_off;
-		if (n > size)
-			n = size;
-		memcpy(buf, t->prefix + t->prefix_off, n);
-		t->prefix_off += n;
-		return (ssize_t)n;
-	}
+	if (t->prefix_off < t->prefix_len)
+		return tls_take(buf, size, t->prefix, &t->prefix_off, t->prefix_len);
 	/*
 	 * GnuTLS asks for a record's 5-byte header, then for its body: read
 	 * ahead, so that one read serves several records.
@@ -65,12 +72,7 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *buf, size_t size)
 		t->ahead_off = 0;
 		t->ahead_len = (size_t)n;
 	}
-	size_t n = t->ahead_len - t->ahead_off;
-	if (n > size)
-		n = size;
-	memcpy(buf, t->ahead + t->ahead_off, n);
-	t->ahead_off += n;
-	return (ssize_t)n;
+	return tls_take(buf, size, t->ahead, &t->ahead_off, t->ahead_len);
 }
 
 static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *buf,

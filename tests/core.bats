@@ -9,12 +9,7 @@ teardown() { common_teardown; }
 @test "plain and TLS clients share one port (systemd-socket-activate, LISTEN_FDS)" {
 	start_backend b echo
 	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY"
-	run plain_client <<<"plain hello"
-	assert_success
-	assert_output "plain hello"
-	run gnutls_client <<<"tls hello"
-	assert_success
-	assert_output --partial "tls hello"
+	assert_hello_both_paths
 	wait_for_summary 2
 	run grep -c "path=plain backend=127.0.0.1:$b_PORT .* in=12 out=12 .* closed=client client_eof=- phase=done exit=0" "$LOG"
 	assert_output 1

@@ -73,12 +73,7 @@ PY
 	chmod +x "$T/devnull-tlsmux"
 	TLSMUX=$T/devnull-tlsmux start_tlsmux sa-inetd \
 		--backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY"
-	run plain_client <<<"plain hello"
-	assert_success
-	assert_output "plain hello"
-	run gnutls_client <<<"tls hello"
-	assert_success
-	assert_output --partial "tls hello"
+	assert_hello_both_paths
 	wait_until 20 eval '[ "$(wc -l <"$T/exits" 2>/dev/null)" -ge 2 ]'
 	run cat "$T/exits"
 	assert_output "exit=0

@@ -163,6 +163,15 @@ plain_client() { timeout 20 socat -t 15 - "TCP:127.0.0.1:$PORT"; }
 gnutls_client() {
 	timeout 20 gnutls-cli --logfile=/dev/null --x509cafile "$CA" -p "$PORT" "$@" localhost
 }
+# A plain and then a TLS client each send one line through $PORT and read it back.
+assert_hello_both_paths() {
+	run plain_client <<<"plain hello"
+	assert_success
+	assert_output "plain hello"
+	run gnutls_client <<<"tls hello"
+	assert_success
+	assert_output --partial "tls hello"
+}
 openssl_client() {
 	timeout 20 openssl s_client -quiet -no_ign_eof -verify_return_error \
 		-CAfile "$CA" -servername localhost -connect "127.0.0.1:$PORT" "$@" 2>>"$T/openssl.log"
