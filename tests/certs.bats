@@ -218,6 +218,32 @@ assert_tls_refused() {
 	refute_line "ok"
 }
 
+@test "each kind of key matches its own certificate and no other key of its kind: RSA, RSA-PSS, ECDSA P-256 and P-384, Ed25519" {
+	local kind
+	for kind in rsa:--key-type=rsa rsa-pss:--key-type=rsa-pss p256:--key-type=ecdsa \
+		p384:--key-type=ecdsa,--curve=secp384r1 ed25519:--key-type=ed25519; do
+		local name=${kind%%:*} opts
+		IFS=, read -r -a opts <<<"${kind#*:}"
+		printf 'cn = "%s"\nexpiration_days = 30\n' "$name" >"$T/$name.tmpl"
+		for n in 1 2; do
+			certtool --generate-privkey "${opts[@]}" --outfile "$T/$name$n.key" \
+				>/dev/null 2>>"$T/certtool.log"
+		done
+		certtool --generate-self-signed --load-privkey "$T/${name}1.key" \
+			--template "$T/$name.tmpl" --outfile "$T/$name.pem" >/dev/null 2>>"$T/certtool.log"
+		check --cert "$T/$name.pem" --key "$T/${name}1.key"
+		assert_success
+		assert_line "key: matches the certificate"
+		check --cert "$T/$name.pem" --key "$T/${name}2.key"
+		assert_failure 78
+		assert_stderr "tlsmux: check: cert $T/$name.pem and key $T/${name}2.key do not match"
+	done
+	# A key of another kind altogether.
+	check --cert "$T/rsa.pem" --key "$T/p2561.key"
+	assert_failure 78
+	assert_stderr "tlsmux: check: cert $T/rsa.pem and key $T/p2561.key do not match"
+}
+
 @test "--check: bad --priority, no --backend, no --cert or --cert-dir: exit 78" {
 	check --cert "$CERT" --key "$KEY" --priority BOGUS
 	assert_failure 78
