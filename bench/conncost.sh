@@ -7,28 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-300}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v perf >/dev/null || { echo "needs perf (linux-perf)" >&2; exit 1; }
-make -s all
-cc -O2 -o "$work/empty" bench/empty.c
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-	-subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-
 # shellcheck source=bench/lib.sh disable=SC1091
 . bench/lib.sh
+bench_scratch
 
-backend=$(free_port)
-socat "TCP-LISTEN:$backend,bind=127.0.0.1,reuseaddr,fork" EXEC:cat 2>/dev/null &
-pids+=($!)
-wait_listening "$backend"
+need perf:linux-perf
+make -s all
+cc -O2 -o "$work/empty" bench/empty.c
+self_signed server
+
+
+echo_backend
 
 # measure NAME CLIENT PROGRAM ARGS...: prints msec of CPU per connection.
 measure() {
@@ -61,7 +50,7 @@ tls_client() {
 empty_plain=$(measure empty-plain plain_client "$work/empty")
 plain=$(measure tlsmux-plain plain_client ./tlsmux --log syslog --backend "127.0.0.1:$backend")
 tls=$(measure tlsmux-tls tls_client ./tlsmux --log syslog --backend "127.0.0.1:$backend" \
-	--cert "$work/cert.pem" --key "$work/key.pem")
+	--cert "$work/server.pem" --key "$work/server.key")
 
 printf '%-34s %10s %8s\n' "per connection ($n each)" "CPU ms" "x empty"
 printf '%-34s %10s %8s\n' "empty C program (floor)" "$empty_plain" "1.00"

@@ -21,31 +21,18 @@ cd "$(dirname "$0")/.."
 n=${1:-200}
 rounds=${2:-3}
 cg_n=${3:-5}
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v perf >/dev/null || { echo "needs perf (linux-perf)" >&2; exit 1; }
-command -v valgrind >/dev/null || { echo "needs valgrind" >&2; exit 1; }
-make -s all
-./tlsmux --new-ticket-key "$work/ticket.key"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
-	-subj /CN=localhost -keyout "$work/ecdsa.key" -out "$work/ecdsa.pem" 2>/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -days 30 \
-	-subj /CN=localhost -keyout "$work/rsa.key" -out "$work/rsa.pem" 2>/dev/null
-
 # shellcheck source=bench/lib.sh disable=SC1091
 . bench/lib.sh
+bench_scratch
 
-backend=$(free_port)
-socat "TCP-LISTEN:$backend,bind=127.0.0.1,reuseaddr,fork" EXEC:cat 2>/dev/null &
-pids+=($!)
-wait_listening "$backend"
+need perf:linux-perf valgrind
+make -s all
+./tlsmux --new-ticket-key "$work/ticket.key"
+self_signed ecdsa
+self_signed rsa rsa:2048
+
+
+echo_backend
 
 # client PORT VERSION [SESSION] [SECONDS]: one connection, resuming SESSION if given.
 client() {

@@ -19,21 +19,13 @@ n=${1:-200}
 rounds=${2:-3}
 cg_n=${3:-5}
 name=host0500.example.test
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v perf >/dev/null || { echo "needs perf (linux-perf)" >&2; exit 1; }
-command -v valgrind >/dev/null || { echo "needs valgrind" >&2; exit 1; }
-make -s all
-
 # shellcheck source=bench/lib.sh disable=SC1091
 . bench/lib.sh
+bench_scratch
+
+need perf:linux-perf valgrind
+make -s all
+
 
 # 1,000 distinct certificates (ECDSA P-256, one CA), then the two directories.
 echo "making 1000 certificates..." >&2
@@ -52,10 +44,7 @@ done
 cp "$work/big/$name.pem" "$work/one/"
 [ "$(find "$work/big" -name '*.pem' | wc -l)" = 1000 ] || { echo "certificates missing" >&2; exit 1; }
 
-backend=$(free_port)
-socat "TCP-LISTEN:$backend,bind=127.0.0.1,reuseaddr,fork" EXEC:cat 2>/dev/null &
-pids+=($!)
-wait_listening "$backend"
+echo_backend
 
 # client PORT [SECONDS]: one TLS connection asking for $name.
 client() {

@@ -19,16 +19,11 @@ if [ "${1:-}" = --full ]; then
 fi
 out=${1:-$(mktemp -d)}
 mkdir -p "$out"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh disable=SC1091
+. bench/lib.sh
+bench_scratch
 
-command -v testssl >/dev/null || { echo "needs testssl (Debian package testssl.sh)" >&2; exit 1; }
+need testssl:testssl.sh
 [ -x ./tlsmux ] || make -s all
 
 # A CA and a 90-day server certificate for localhost and 127.0.0.1 that
@@ -43,9 +38,6 @@ openssl x509 -req -in "$work/cert.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" 
 	'crlDistributionPoints=URI:http://127.0.0.1/tlsmux-audit.crl' \
 	'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth') 2>/dev/null
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_for() {
 	local deadline=$((SECONDS + 20))
 	until "$@"; do
@@ -65,7 +57,7 @@ systemd-socket-activate -l "127.0.0.1:$port" --accept ./tlsmux --log stderr \
 	--backend "127.0.0.1:$(cat "$work/backend.port")" \
 	--cert "$work/cert.pem" --key "$work/key.pem" "${extra[@]}" 2>"$out/tlsmux.log" &
 pids+=($!)
-wait_for eval "ss -Hltn 'sport = :$port' | grep -q ."
+wait_listening "$port" tlsmux
 
 rm -f "$out/testssl.json" "$out/testssl.txt"
 started=$SECONDS
