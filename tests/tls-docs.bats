@@ -38,9 +38,7 @@ new-ticket-key ocsp min-version"
 	done
 }
 
-@test "the bench scripts and the test helpers pass shellcheck" {
-	run shellcheck "$TLSMUX_ROOT/bench/sni-cost.sh" "$TLSMUX_ROOT/bench/resume-cost.sh"
-	assert_success
+@test "the TLS test helpers pass shellcheck (the bench scripts: units.bats)" {
 	# Not SC2016: single quotes keep the embedded scripts for the shell that runs them.
 	run shellcheck -s bash -e SC2016,SC2034,SC2154 "$TLSMUX_ROOT/tests/lib/tls.bash"
 	assert_success
