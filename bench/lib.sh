@@ -65,3 +65,14 @@ echo_backend() {
 	pids+=($!)
 	wait_listening "$backend" "echo backend"
 }
+
+# stop_launcher LAUNCHER WAIT: once the launcher's last child is done,
+# stop it, then wait for WAIT (the launcher, or perf around it).
+stop_launcher() {
+	local launcher=$1 deadline=$((SECONDS + 30))
+	while pgrep -P "$launcher" >/dev/null 2>&1 && [ "$SECONDS" -lt "$deadline" ]; do
+		sleep 0.05
+	done
+	kill -TERM "$launcher" 2>/dev/null || true
+	wait "$2" || true
+}

@@ -54,14 +54,6 @@ session() {
 	[ -s "$3" ] || { echo "no session ticket from port $1" >&2; exit 1; }
 }
 
-stop_launcher() {
-	local launcher=$1 deadline=$((SECONDS + 30))
-	while pgrep -P "$launcher" >/dev/null 2>&1 && [ "$SECONDS" -lt "$deadline" ]; do
-		sleep 0.05
-	done
-	kill -TERM "$launcher" 2>/dev/null || true
-	wait "$2" || true
-}
 
 # A launcher for tlsmux with one certificate; sets PORT and LAUNCHER.
 start() {

@@ -52,16 +52,6 @@ client() {
 		--sni-hostname "$name" -p "$1" 127.0.0.1 >/dev/null 2>&1
 }
 
-# stop_launcher LAUNCHER WAIT: once the launcher's last child is done,
-# stop it, then wait for WAIT (the launcher, or perf around it).
-stop_launcher() {
-	local launcher=$1 deadline=$((SECONDS + 30))
-	while pgrep -P "$launcher" >/dev/null 2>&1 && [ "$SECONDS" -lt "$deadline" ]; do
-		sleep 0.05
-	done
-	kill -TERM "$launcher" 2>/dev/null || true
-	wait "$2" || true
-}
 
 # perf_round DIR: msec of CPU per connection.
 perf_round() {
