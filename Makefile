@@ -173,7 +173,7 @@ check-sanitize:
 # in one run on loopback (a few minutes); writes bench/results/.  Prints
 # figures, passes or fails nothing.
 bench:
-	bench/deps.sh
+	tests/deps.sh bench
 	$(MAKE) all
 	bench/run.sh
 

@@ -1,5 +1,8 @@
 #!/bin/sh
-# Install, on Debian, what building and testing tlsmux needs; a no-op when all is there.
+# Install, on Debian, what building and testing tlsmux needs; a no-op when
+# all is there.  tests/deps.sh demo: only what make demo needs;
+# tests/deps.sh bench: what make bench needs (the peers, the backends
+# and the clients).
 set -eu
 
 packages="make gcc pkg-config libgnutls28-dev libunistring-dev
@@ -9,6 +12,9 @@ clang libclang-rt-14-dev mandoc shellcheck man-db valgrind testssl.sh
 haproxy nginx xxd faketime strace"
 [ "${1:-}" = demo ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
 gnutls-bin openssl socat systemd iproute2 python3"
+[ "${1:-}" = bench ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
+haproxy stunnel4 sslh socat hitch nginx-light redis-server redis-tools
+wrk curl gnuplot-nox valgrind openssl libssl-dev python3 iproute2 procps bc systemd"
 
 missing=""
 for p in $packages; do
@@ -23,6 +29,13 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
+# The bench starts its daemons itself, never as services.
+policy=/usr/sbin/policy-rc.d
+if [ "${1:-}" = bench ] && [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -65,8 +65,7 @@ with_installed_binary() {
 
 @test "the shell scripts in contrib, tests and bench pass shellcheck" {
 	run shellcheck -s sh "$TLSMUX_ROOT/contrib/certbot-deploy-hook" \
-		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh" \
-		"$TLSMUX_ROOT/bench/deps.sh"
+		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh"
 	assert_success
 	# From the top of the tree, where the bench scripts' "source=bench/lib.sh" points.
 	cd "$TLSMUX_ROOT"
