@@ -40,9 +40,6 @@ truncated_copy() { head -n $(($(wc -l <"$1") / 2)) "$1" >"$2"; }
 # tlsmux --check with a backend (never contacted) and the given options.
 check() { run --separate-stderr "$TLSMUX" --check --backend 127.0.0.1:9 "$@"; }
 
-# The one error line of the last `run`, without the process ID.
-assert_stderr() { assert_equal "$(strip_pid <<<"$stderr")" "$1"; }
-
 der_sha256() { openssl x509 -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
 
 # The certificate a new TLS connection is served, as subject and fingerprint.
@@ -273,14 +270,7 @@ assert_tls_refused() {
 		"stray|unexpected argument stray"
 		"--cert|--cert needs a value"
 	)
-	local c args
-	for c in "${cases[@]}"; do
-		read -ra args <<<"${c%%|*}"
-		run --separate-stderr "$TLSMUX" --backend 127.0.0.1:9 "${args[@]}" </dev/null
-		assert_failure 64
-		assert_output ""
-		assert_stderr "tlsmux: ${c#*|}"
-	done
+	assert_usage_errors --backend 127.0.0.1:9 -- "${cases[@]}"
 	run --separate-stderr "$TLSMUX" --cert "$CERT" </dev/null
 	assert_failure 64
 	assert_stderr "tlsmux: no --backend given"

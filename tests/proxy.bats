@@ -320,14 +320,7 @@ proxy 3 v=1 proto=TCP4 src=127.0.0.33:4000 dst=127.0.0.1:443"
 		"--send-proxy v1 --proxy-tlv crc32c|--proxy-tlv needs --send-proxy v2"
 		"--send-proxy v2 --proxy-tlv crc32c,alpn|--proxy-tlv crc32c,alpn: alpn: expected unique-id, crc32c or none"
 	)
-	local c args
-	for c in "${cases[@]}"; do
-		read -ra args <<<"${c%%|*}"
-		run --separate-stderr "$TLSMUX" --backend 127.0.0.1:9 "${args[@]}" </dev/null
-		assert_failure 64
-		assert_output ""
-		assert_stderr "tlsmux: ${c#*|}"
-	done
+	assert_usage_errors --backend 127.0.0.1:9 -- "${cases[@]}"
 }
 
 @test "tlsmux-tls started directly by the launcher takes the header too" {

@@ -164,14 +164,7 @@ plain"
 		"--route sni=a=127.0.0.1:1 --plain-backend 127.0.0.1:1|no backend for TLS connections: give --backend, --tls-backend or --exec"
 		"--alpn h2 --route alpn=acme-tls/1=127.0.0.1:1 --backend 127.0.0.1:2|--route alpn=acme-tls/1=127.0.0.1:1: matches none of --alpn h2"
 	)
-	local c args
-	for c in "${cases[@]}"; do
-		read -ra args <<<"${c%%|*}"
-		run --separate-stderr "$TLSMUX" "${args[@]}" </dev/null
-		assert_failure 64
-		assert_output ""
-		assert_stderr "tlsmux: ${c#*|}"
-	done
+	assert_usage_errors -- "${cases[@]}"
 	# And --check names every destination.
 	run --separate-stderr "$TLSMUX" --check --cert "$CERT" --key "$KEY" \
 		--route "sni=a.example.com=127.0.0.1:1" --tls-backend 127.0.0.1:2 \

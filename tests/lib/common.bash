@@ -195,6 +195,25 @@ py_client() {
 # Log lines as comparable text: "tlsmux[PID]: " becomes "tlsmux: ".
 strip_pid() { sed -E 's/^tlsmux\[[0-9]+\]: /tlsmux: /'; }
 
+# The one error line of the last `run --separate-stderr`, without the PID.
+assert_stderr() { assert_equal "$(strip_pid <<<"$stderr")" "$1"; }
+
+# assert_usage_errors [ARG...] -- "OPTIONS|MESSAGE"...: tlsmux with ARGs
+# and each case's OPTIONS exits 64, writes nothing on stdout and one line
+# "tlsmux: MESSAGE" on stderr.
+assert_usage_errors() {
+	local fixed=() c args
+	while [ "$1" != -- ]; do fixed+=("$1"); shift; done
+	shift
+	for c in "$@"; do
+		read -ra args <<<"${c%%|*}"
+		run --separate-stderr "$TLSMUX" "${fixed[@]}" "${args[@]}" </dev/null
+		assert_failure 64
+		assert_output ""
+		assert_stderr "tlsmux: ${c#*|}"
+	done
+}
+
 # tlsmux's own lines from $LOG, with what varies per run replaced: the PID,
 # the client's port (client=127.0.0.1:PORT) and the duration (duration=D).
 log_normalized() {

@@ -121,6 +121,3 @@ assert_log_lines_any() {
 	run log_normalized_any
 	assert_output "$(printf '%s\n' "$@")"
 }
-
-# One line of stderr from "run --separate-stderr", without the PID.
-assert_stderr() { assert_equal "$(strip_pid <<<"$stderr")" "$1"; }
