@@ -5,6 +5,9 @@ PREFIX     ?= /usr/local
 SBINDIR     = $(PREFIX)/sbin
 LIBEXECDIR  = $(PREFIX)/libexec/tlsmux
 MANDIR      = $(PREFIX)/share/man
+# systemd also reads units from /usr/local/lib/systemd/system; the Debian
+# package puts them in /lib/systemd/system.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 PKG_CONFIG ?= pkg-config
 
@@ -86,8 +89,8 @@ src/check.o: ALL_CPPFLAGS += -DTLSMUX_LINKED_PACKAGES='"$(strip $(LINKED_VERSION
 $(CORE_OBJ) src/tlsmux.o src/tlsmux-tls.o $(TLS_OBJ): src/*.h Makefile .build-flags
 
 # Objects remember the flags they were built with: switching SANITIZE=1
-# (or CC, CFLAGS...) on or off rebuilds them instead of mixing builds.
-BUILD_FLAGS = $(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(SANFLAGS) \
+# (or CC, CFLAGS, PREFIX...) on or off rebuilds them instead of mixing builds.
+BUILD_FLAGS = $(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $(SANFLAGS) $(LIBEXECDIR) \
               static=$(GNUTLS_STATIC),$(PEEKER_STATIC) $(LINKED_VERSIONS)
 .build-flags: FORCE
 	@[ "$$(cat $@ 2>/dev/null)" = "$(BUILD_FLAGS)" ] || echo "$(BUILD_FLAGS)" >$@
@@ -184,15 +187,30 @@ demo:
 	$(MAKE) all
 	contrib/demo.sh run
 
+# The units and the certbot hook name /usr/sbin/tlsmux, the packaged path;
+# installed, they name $(SBINDIR)/tlsmux, wherever that is.
+UNITS = units/tlsmux.socket units/tlsmux@.service \
+        units/tlsmux-ticket-key.service units/tlsmux-ticket-key.timer
+INSTALL_PATHS = sed 's|/usr/sbin/tlsmux|$(SBINDIR)/tlsmux|g'
+
 install: all
-	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man8
+	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 755 tlsmux $(DESTDIR)$(SBINDIR)/tlsmux
 	install -m 755 tlsmux-tls $(DESTDIR)$(LIBEXECDIR)/tlsmux-tls
+	$(INSTALL_PATHS) contrib/certbot-deploy-hook >$(DESTDIR)$(LIBEXECDIR)/certbot-deploy-hook
+	chmod 755 $(DESTDIR)$(LIBEXECDIR)/certbot-deploy-hook
 	install -m 644 man/tlsmux.8 $(DESTDIR)$(MANDIR)/man8/tlsmux.8
+	for unit in $(UNITS); do \
+	    $(INSTALL_PATHS) $$unit >$(DESTDIR)$(SYSTEMDUNITDIR)/$${unit#units/} && \
+	    chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${unit#units/} || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tlsmux $(DESTDIR)$(LIBEXECDIR)/tlsmux-tls \
+	    $(DESTDIR)$(LIBEXECDIR)/certbot-deploy-hook \
 	    $(DESTDIR)$(MANDIR)/man8/tlsmux.8
+	for unit in $(UNITS); do rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$${unit#units/}; done
 
 clean:
 	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS) .build-flags

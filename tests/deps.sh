@@ -2,7 +2,8 @@
 # Install, on Debian, what building and testing tlsmux needs; a no-op when
 # all is there.  tests/deps.sh demo: only what make demo needs;
 # tests/deps.sh bench: what make bench needs (the peers, the backends
-# and the clients).
+# and the clients); tests/deps.sh deb: what make deb needs (the Debian
+# packaging tools and the build dependencies).
 set -eu
 
 packages="make gcc pkg-config libgnutls28-dev libunistring-dev
@@ -12,6 +13,8 @@ clang libclang-rt-14-dev mandoc shellcheck man-db valgrind testssl.sh
 haproxy nginx xxd faketime strace"
 [ "${1:-}" = demo ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
 gnutls-bin openssl socat systemd iproute2 python3"
+[ "${1:-}" = deb ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
+debhelper dpkg-dev fakeroot lintian mandoc"
 [ "${1:-}" = bench ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
 haproxy stunnel4 sslh socat hitch nginx-light redis-server redis-tools
 wrk curl gnuplot-nox valgrind openssl libssl-dev python3 iproute2 procps bc systemd"
@@ -36,6 +39,7 @@ if [ "${1:-}" = bench ] && [ ! -e "$policy" ]; then
 	chmod 755 "$policy"
 	trap 'rm -f "$policy"' EXIT
 fi
-apt-get update -qq
+# Others may be running apt on this machine: wait for their lock.
+apt-get -o DPkg::Lock::Timeout=300 update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $missing >/dev/null

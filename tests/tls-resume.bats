@@ -169,13 +169,13 @@ resumed_fields() {
 # systemd-analyze checks that ExecStart= exists: show it one in a private mount.
 with_installed_binary() {
 	unshare -m --propagation private bash -c '
-		mount -t tmpfs tmpfs /usr/local/sbin || exit 99
-		install -m 755 "$0" /usr/local/sbin/tlsmux
+		mount -t tmpfs tmpfs /usr/sbin || exit 99
+		install -m 755 "$0" /usr/sbin/tlsmux
 		exec "$@"' "$TLSMUX" "$@"
 }
 
 @test "the rotation units: systemd accepts them, the timer is daily, the service writes a key" {
-	local units=$TLSMUX_ROOT/contrib
+	local units=$TLSMUX_ROOT/units
 	run with_installed_binary systemd-analyze verify --man=no \
 		"$units/tlsmux-ticket-key.service" "$units/tlsmux-ticket-key.timer"
 	assert_success
@@ -188,7 +188,7 @@ with_installed_binary() {
 	# Its ExecStart=, pointed at this build and a scratch file.
 	local exec
 	exec=$(sed -n 's/^ExecStart=//p' "$units/tlsmux-ticket-key.service")
-	exec=${exec//\/usr\/local\/sbin\/tlsmux/$TLSMUX}
+	exec=${exec//\/usr\/sbin\/tlsmux/$TLSMUX}
 	exec=${exec//\/etc\/tlsmux\/ticket.key/$T/rotated.key}
 	run bash -c "$exec"
 	assert_success

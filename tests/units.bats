@@ -9,8 +9,8 @@ teardown() { common_teardown; }
 # systemd-analyze checks that ExecStart= exists: show it one in a private mount.
 with_installed_binary() {
 	unshare -m --propagation private bash -c '
-		mount -t tmpfs tmpfs /usr/local/sbin || exit 99
-		install -m 755 "$0" /usr/local/sbin/tlsmux
+		mount -t tmpfs tmpfs /usr/sbin || exit 99
+		install -m 755 "$0" /usr/sbin/tlsmux
 		exec "$@"' "$TLSMUX" "$@"
 }
 
