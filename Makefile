@@ -146,6 +146,10 @@ check:
 	$(if $(SANITIZE),,$(MAKE) sanitize-build)
 	$(if $(SANITIZE),TLSMUX_NO_SANITIZE_PASS=1 )tests/run
 
+# The C unit tests alone: what a package build can run with only a compiler.
+check-unit: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do ./$$t || exit 1; done
+
 # A copy of the sources built with SANITIZE=1 beside the normal build.
 SANITIZE_DIR = build/sanitize
 sanitize-build:
@@ -187,6 +191,32 @@ demo:
 	$(MAKE) all
 	contrib/demo.sh run
 
+# The Debian package, built with dpkg-buildpackage from a copy of the
+# tracked files in build/deb (it writes beside the source directory), then
+# checked with lintian.  Leaves build/tlsmux_$(VERSION)_ARCH.deb.
+DEB_DIR = build/deb
+DEB_SRC = $(DEB_DIR)/tlsmux-$(VERSION)
+deb:
+	tests/deps.sh deb
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
+	[ "$$v" = "$(VERSION)" ] || \
+	{ echo "tlsmux: debian/changelog is at $$v, the Makefile at $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z | xargs -0 cp -a --parents -t $(DEB_SRC); \
+	else \
+	    tar -c --exclude=./build --exclude=./.git . | tar -x -C $(DEB_SRC); \
+	fi
+	cd $(DEB_SRC) && nice dpkg-buildpackage --no-sign
+	nice lintian --info --fail-on error,warning $(DEB_DIR)/tlsmux_$(VERSION)_*.changes
+	cp $(DEB_DIR)/tlsmux_$(VERSION)_$$(dpkg --print-architecture).deb build/
+	@echo build/tlsmux_$(VERSION)_$$(dpkg --print-architecture).deb
+
+# What debian/rules lists in Built-Using.
+print-linked-packages:
+	@echo $(LINKED_PACKAGES)
+
 # The units and the certbot hook name /usr/sbin/tlsmux, the packaged path;
 # installed, they name $(SBINDIR)/tlsmux, wherever that is.
 UNITS = units/tlsmux.socket units/tlsmux@.service \
@@ -216,7 +246,8 @@ clean:
 	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS) .build-flags
 	rm -rf build
 
-.PHONY: all check check-long check-sanitize sanitize-build audit bench demo install uninstall clean FORCE
+.PHONY: all check check-unit check-long check-sanitize sanitize-build audit bench demo deb \
+        print-linked-packages install uninstall clean FORCE
 
 # libFuzzer harnesses for the pure parsers.  Each runs FUZZ_SECONDS on a
 # scratch copy of its seed corpus, so the committed corpus never grows;
