@@ -14,7 +14,7 @@ haproxy nginx xxd faketime strace"
 [ "${1:-}" = demo ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
 gnutls-bin openssl socat systemd iproute2 python3"
 [ "${1:-}" = deb ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
-debhelper dpkg-dev fakeroot lintian mandoc"
+debhelper dpkg-dev fakeroot lintian binutils"
 [ "${1:-}" = bench ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
 haproxy stunnel4 sslh socat hitch nginx-light redis-server redis-tools
 wrk curl gnuplot-nox valgrind openssl libssl-dev python3 iproute2 procps bc systemd"
