@@ -191,6 +191,14 @@ demo:
 	$(MAKE) all
 	contrib/demo.sh run
 
+# The Debian package under a real systemd: a minimal Debian 12 root made
+# by mmdebstrap (cached in build/system), booted with systemd-nspawn,
+# the package installed there with apt, the suites of tests/system run
+# inside it.  Exit 77 when this machine cannot boot a container.
+check-system: deb
+	tests/deps.sh system
+	tests/system/run
+
 # The Debian package, built with dpkg-buildpackage from a copy of the
 # tracked files in build/deb (it writes beside the source directory), then
 # checked with lintian.  Leaves build/tlsmux_$(VERSION)_ARCH.deb.
@@ -246,7 +254,7 @@ clean:
 	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS) .build-flags
 	rm -rf build
 
-.PHONY: all check check-unit check-long check-sanitize sanitize-build audit bench demo deb \
+.PHONY: all check check-system check-unit check-long check-sanitize sanitize-build audit bench demo deb \
         print-linked-packages install uninstall clean FORCE
 
 # libFuzzer harnesses for the pure parsers.  Each runs FUZZ_SECONDS on a

@@ -3,7 +3,9 @@
 # all is there.  tests/deps.sh demo: only what make demo needs;
 # tests/deps.sh bench: what make bench needs (the peers, the backends
 # and the clients); tests/deps.sh deb: what make deb needs (the Debian
-# packaging tools and the build dependencies).
+# packaging tools and the build dependencies); tests/deps.sh system: what
+# make check-system needs besides (mmdebstrap makes the container's root;
+# systemd-nspawn is unpacked by tests/system/run itself).
 set -eu
 
 packages="make gcc pkg-config libgnutls28-dev libunistring-dev
@@ -15,6 +17,8 @@ haproxy nginx xxd faketime strace"
 gnutls-bin openssl socat systemd iproute2 python3"
 [ "${1:-}" = deb ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
 debhelper dpkg-dev fakeroot lintian binutils"
+[ "${1:-}" = system ] && packages="mmdebstrap bats bats-support bats-assert
+python3 dpkg-dev util-linux procps"
 [ "${1:-}" = bench ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
 haproxy stunnel4 sslh socat hitch nginx-light redis-server redis-tools
 wrk curl gnuplot-nox valgrind openssl libssl-dev python3 iproute2 procps bc systemd"

@@ -1,0 +1,202 @@
+#!/usr/bin/env bats
+# The shipped tlsmux.socket and tlsmux@.service under a real systemd:
+# Accept=yes instances, both paths on one port, half-close, the sandbox
+# of the unit together with tlsmux's own, and the journal.
+
+load lib
+
+setup_file() {
+	system_setup_file
+	start_backend echo echo
+	configure_tlsmux "127.0.0.1:$echo_PORT"
+	ct_sh "head -c 3000000 /dev/urandom >$W/up.bin"
+}
+# Each test starts from the echo backend, whatever the last one left.
+setup() {
+	ct_sh "sed -i '/^exec /d' /etc/tlsmux/tlsmux.conf"
+	set_backend "127.0.0.1:$echo_PORT"
+}
+teardown() { dump_system; }
+
+# live_client NAME [--tls]: a client that sends one line, then waits for
+# $W/NAME.go before it ends; its report lands in $W/NAME.report.
+live_client() {
+	local name=$1
+	shift
+	rm -f "$HW/$name.go" "$HW/$name.report"
+	client "$@" --report "$W/$name.report" "send:$name one\n" "expect:$name one" \
+		"touch:$W/$name.up" "wait:$W/$name.go" "send:$name two\n" "expect:$name two" shut \
+		>/dev/null 3>&- &
+	wait_until 20 test -e "$HW/$name.up"
+}
+end_client() {
+	touch "$HW/$1.go"
+	wait_until 30 test -s "$HW/$1.report"
+	wait_until 10 grep -q '^server_eof=' "$HW/$1.report"
+}
+
+# pid_of_instance: the main process of the one running tlsmux@ instance.
+pid_of_instance() { ct systemctl show -P MainPID "$(instances | head -n 1)"; }
+
+@test "a plain client and a TLS client on the one shipped port" {
+	run plain_client <<<"plain hello"
+	assert_success
+	assert_output "plain hello"
+	run gnutls_client <<<"tls hello"
+	assert_success
+	assert_output --partial "tls hello"
+}
+
+@test "3 MB each way on both paths: sha256 equal at the client and at the backend" {
+	local sum path tls
+	sum=$(sha256sum <"$HW/up.bin" | cut -d' ' -f1)
+	for path in plain tls; do
+		tls=()
+		[ $path = tls ] && tls=(--tls)
+		run client "${tls[@]}" --report "$W/bulk-$path.report" --out /dev/null \
+			"sendfile:$W/up.bin" shut eof
+		assert_success
+		assert_equal "$(report_field bulk-$path.report sent_sha256)" "$sum"
+		assert_equal "$(report_field bulk-$path.report received_sha256)" "$sum"
+		grep -q "sha256=$sum" "$HW/echo.record"
+	done
+}
+
+@test "one tlsmux@ instance per connection, each gone after its connection" {
+	wait_until 10 no_instances
+	live_client a
+	live_client b --tls
+	run instances
+	assert_equal "${#lines[@]}" 2
+	assert_output --regexp 'tlsmux@[0-9]+-127\.0\.0\.1:9018-127\.0\.0\.1:[0-9]+\.service'
+	end_client a
+	end_client b
+	assert_equal "$(report_field a.report received)" 12
+	wait_until 10 no_instances
+}
+
+@test "half-close: the reply still comes after the client ends its side (plain FIN, TLS close_notify and bare FIN)" {
+	start_backend reply reply
+	set_backend "127.0.0.1:$reply_PORT"
+	run client 'send:request\n' fin 'expect:got 8 ' eof
+	assert_success
+	assert_output --partial "got 8 sha256="
+	run client --tls 'send:request\n' shut 'expect:got 8 ' eof
+	assert_success
+	assert_output --partial "got 8 sha256="
+	run client --tls 'send:request\n' fin 'expect:got 8 ' eof
+	assert_success
+	assert_output --partial "got 8 sha256="
+	set_backend "127.0.0.1:$echo_PORT"
+}
+
+@test "the key stays 0600 root:root and comes in through \$CREDENTIALS_DIRECTORY" {
+	run ct stat -c '%a %U:%G' /etc/tlsmux/key.pem
+	assert_output "600 root:root"
+	live_client cred --tls
+	local pid
+	pid=$(pid_of_instance)
+	run ct_sh "tr '\0' ' ' </proc/$pid/cmdline"
+	assert_output --regexp "--key /run/credentials/tlsmux@[^ ]+/key.pem"
+	end_client cred
+}
+
+@test "each path runs as a dynamic user, no new privileges, tlsmux's seccomp on top of the unit's" {
+	local path pid tls
+	for path in plain tls; do
+		tls=()
+		[ $path = tls ] && tls=(--tls)
+		live_client "id-$path" "${tls[@]}"
+		pid=$(pid_of_instance)
+		run ct grep -E '^(Uid|NoNewPrivs|Seccomp|Seccomp_filters|CapEff):' "/proc/$pid/status"
+
+		assert_line --regexp '^Uid:[[:space:]]+6[0-9]{4}[[:space:]]'
+		assert_line --regexp '^NoNewPrivs:[[:space:]]+1$'
+		assert_line --regexp '^Seccomp:[[:space:]]+2$'
+		assert_line --regexp '^CapEff:[[:space:]]+0+$'
+		# The unit's filter plus tlsmux's own relay filter at least.
+		local filters
+		filters=$(sed -nE 's/^Seccomp_filters:[[:space:]]+//p' <<<"$output")
+		[ "$filters" -ge 2 ]
+		end_client "id-$path"
+	done
+}
+
+@test "unix: and @abstract backends through the unit's RestrictAddressFamilies" {
+	local where
+	ct mkdir -p /run/tlsmux-test
+	start_backend unixecho echo --listen unix:/run/tlsmux-test/echo.sock
+	start_backend abstract echo --listen @tlsmux-test-echo
+	for where in unix:/run/tlsmux-test/echo.sock @tlsmux-test-echo; do
+		set_backend "$where"
+		run plain_client <<<"plain via $where"
+		assert_output "plain via $where"
+		run gnutls_client <<<"tls via $where"
+		assert_output --partial "tls via $where"
+	done
+	set_backend "127.0.0.1:$echo_PORT"
+	stop_backend unixecho
+	stop_backend abstract
+}
+
+@test "--exec under the unit: the program runs with the ucspi environment on both paths" {
+	ct_sh "printf '#!/bin/sh\necho \"uid=\$(id -u) proto=\$PROTO remote=\$TCPREMOTEIP tls=\${SSL_PROTOCOL:-none}\"\nexec cat\n' >/usr/local/bin/tlsmux-test-exec && chmod 755 /usr/local/bin/tlsmux-test-exec"
+	ct_sh "sed -i '/^backend /d' /etc/tlsmux/tlsmux.conf && echo 'exec /usr/local/bin/tlsmux-test-exec' >>/etc/tlsmux/tlsmux.conf"
+	run plain_client <<<"plain to a program"
+	assert_line --regexp '^uid=6[0-9]{4} proto=TCP remote=127\.0\.0\.1 tls=none$'
+	assert_line "plain to a program"
+	run gnutls_client <<<"tls to a program"
+	assert_output --regexp 'uid=6[0-9]{4} proto=TCP remote=127\.0\.0\.1 tls=TLS'
+	assert_output --partial "tls to a program"
+	ct_sh "sed -i '/^exec /d' /etc/tlsmux/tlsmux.conf"
+	set_backend "127.0.0.1:$echo_PORT"
+}
+
+@test "the journal: one entry per connection with its structured fields, by tlsmux's native protocol" {
+	ct journalctl --rotate >/dev/null 2>&1 || true
+	local since
+	since=$(ct date +%s)
+	run gnutls_client <<<"journal hello"
+	assert_success
+	wait_until 20 eval 'journal_json --since "@$since" TLSMUX_PATH=tls | grep -q .'
+	local entry
+	entry=$(journal_json --since "@$since" TLSMUX_PATH=tls | tail -n 1)
+	echo "$entry" >&3
+	run python3 -c '
+import json, sys
+e = json.loads(sys.argv[1])
+for k in ("TLSMUX_CLIENT", "TLSMUX_PATH", "TLSMUX_TLS_VERSION", "TLSMUX_SNI", "TLSMUX_BACKEND",
+          "TLSMUX_BYTES_IN", "TLSMUX_BYTES_OUT", "TLSMUX_DURATION", "TLSMUX_CLOSED"):
+    print(k + "=" + str(e.get(k)))
+print("_TRANSPORT=" + e["_TRANSPORT"])
+print("PRIORITY=" + e["PRIORITY"])
+print("uid_dynamic=" + str(61184 <= int(e["_UID"]) <= 65519))
+print("unit=" + e.get("_SYSTEMD_UNIT", "").split("@")[0])
+' "$entry"
+	assert_success
+	assert_line --regexp '^TLSMUX_CLIENT=127\.0\.0\.1:[0-9]+$'
+	assert_line TLSMUX_PATH=tls
+	assert_line TLSMUX_TLS_VERSION=TLS1.3
+	assert_line TLSMUX_SNI=localhost
+	assert_line "TLSMUX_BACKEND=127.0.0.1:$echo_PORT"
+	assert_line TLSMUX_BYTES_IN=14
+	assert_line TLSMUX_BYTES_OUT=14
+	assert_line --regexp '^TLSMUX_DURATION=[0-9.]+'
+	assert_line --regexp '^TLSMUX_CLOSED=(client|backend)$'
+	assert_line _TRANSPORT=journal
+	assert_line PRIORITY=6
+	assert_line uid_dynamic=True
+	assert_line unit=tlsmux
+}
+
+@test "an error line has its priority: a dead backend is logged at err" {
+	local since dead
+	dead=$(ct python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	set_backend "127.0.0.1:$dead"
+	since=$(ct date +%s)
+	run plain_client <<<"nobody home"
+	wait_until 20 eval 'journal_json --since "@$since" PRIORITY=3 | grep -q .'
+	run ct journalctl --no-pager -o cat --since "@$since" SYSLOG_IDENTIFIER=tlsmux PRIORITY=3
+	assert_output "no backend reachable: 127.0.0.1:$dead: connection refused"
+	set_backend "127.0.0.1:$echo_PORT"
+}
