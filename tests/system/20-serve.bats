@@ -18,23 +18,6 @@ setup() {
 }
 teardown() { dump_system; }
 
-# live_client NAME [--tls]: a client that sends one line, then waits for
-# $W/NAME.go before it ends; its report lands in $W/NAME.report.
-live_client() {
-	local name=$1
-	shift
-	rm -f "$HW/$name.go" "$HW/$name.report"
-	client "$@" --report "$W/$name.report" "send:$name one\n" "expect:$name one" \
-		"touch:$W/$name.up" "wait:$W/$name.go" "send:$name two\n" "expect:$name two" shut \
-		>/dev/null 3>&- &
-	wait_until 20 test -e "$HW/$name.up"
-}
-end_client() {
-	touch "$HW/$1.go"
-	wait_until 30 test -s "$HW/$1.report"
-	wait_until 10 grep -q '^server_eof=' "$HW/$1.report"
-}
-
 # pid_of_instance: the main process of the one running tlsmux@ instance.
 pid_of_instance() { ct systemctl show -P MainPID "$(instances | head -n 1)"; }
 

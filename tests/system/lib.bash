@@ -110,6 +110,30 @@ gnutls_client() {
 # report_field FILE KEY: a value from client.py's --report file (seen from here).
 report_field() { sed -n "s/^$2=//p" "$HW/$1"; }
 
+# live_client NAME [--tls]: a client that sends one line, then waits for
+# $W/NAME.go before it sends a second and ends; its report lands in
+# $W/NAME.report.  end_client NAME lets it go and waits for its report.
+live_client() {
+	local name=$1
+	shift
+	rm -f "$HW/$name.go" "$HW/$name.report" "$HW/$name.up"
+	client "$@" --report "$W/$name.report" "send:$name one\n" "expect:$name one" \
+		"touch:$W/$name.up" "wait:$W/$name.go" "send:$name two\n" "expect:$name two" shut \
+		>/dev/null 3>&- &
+	wait_until 20 test -e "$HW/$name.up"
+}
+end_client() {
+	touch "$HW/$1.go"
+	wait_until 40 test -s "$HW/$1.report"
+	wait_until 10 grep -q '^server_eof=' "$HW/$1.report"
+}
+# assert_whole NAME: the live client got back exactly what it sent.
+assert_whole() {
+	assert_equal "$(report_field "$1.report" received)" "$(report_field "$1.report" sent)"
+	assert_equal "$(report_field "$1.report" received_sha256)" "$(report_field "$1.report" sent_sha256)"
+	[ "$(report_field "$1.report" sent)" -gt 0 ]
+}
+
 # The tlsmux@ instances now running, one a line.
 instances() { ct systemctl list-units --no-legend --plain --state=active,activating 'tlsmux@*.service' | awk '{ print $1 }'; }
 no_instances() { [ -z "$(instances)" ]; }
