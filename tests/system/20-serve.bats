@@ -16,6 +16,10 @@ setup() {
 	ct_sh "sed -i '/^exec /d' /etc/tlsmux/tlsmux.conf"
 	set_backend "127.0.0.1:$echo_PORT"
 }
+teardown_file() {
+	ct rm -f /usr/local/bin/tlsmux-test-exec
+	system_teardown_file
+}
 teardown() { dump_system; }
 
 # pid_of_instance: the main process of the one running tlsmux@ instance.

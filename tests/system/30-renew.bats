@@ -10,6 +10,10 @@ setup_file() {
 	start_backend echo echo
 	configure_tlsmux "127.0.0.1:$echo_PORT"
 }
+teardown_file() {
+	ct rm -rf /etc/letsencrypt
+	system_teardown_file
+}
 teardown() { dump_system; }
 
 # served_cn: the subject CN a new TLS connection is served.

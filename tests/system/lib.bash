@@ -37,9 +37,10 @@ wait_until() {
 # A work directory per suite, inside the container at $W and seen from
 # here at $HW (the container's root is a directory of this machine).
 system_setup_file() {
-	W=/var/lib/tlsmux-test/$(basename "$BATS_TEST_FILENAME" .bats)
+	SUITE=$(basename "$BATS_TEST_FILENAME" .bats)
+	W=/var/lib/tlsmux-test/$SUITE
 	HW=$ROOT$W
-	export W HW
+	export SUITE W HW
 	rm -rf "$HW" && mkdir -p "$HW"
 }
 
@@ -80,14 +81,16 @@ start_backend() {
 	local name=$1 mode=$2
 	shift 2
 	rm -f "$HW/$name.port"
-	ct systemd-run --quiet --collect --unit="tlsmux-test-$name" -p UMask=0000 \
+	ct systemd-run --quiet --collect --unit="tlsmux-test-$SUITE-$name" -p UMask=0000 \
 		python3 "$LIB/backend.py" --mode "$mode" --port-file "$W/$name.port" \
 		--record "$W/$name.record" "$@"
 	wait_until 10 test -s "$HW/$name.port"
 	printf -v "${name}_PORT" '%s' "$(cat "$HW/$name.port")"
 	export "${name}_PORT"
 }
-stop_backend() { ct systemctl stop "tlsmux-test-$1" 2>/dev/null || true; }
+stop_backend() { ct systemctl stop "tlsmux-test-$SUITE-$1" 2>/dev/null || true; }
+# The suite's backends go when it ends.
+system_teardown_file() { ct systemctl stop "tlsmux-test-$SUITE-*" 2>/dev/null || true; }
 
 # client [--tls] [client.py options] ACTION...: tests/lib/client.py
 # inside, toward the shipped port.
