@@ -92,6 +92,27 @@ void options_defaults(struct options *o)
 	o->log = LOG_TO_AUTO;
 }
 
+unsigned options_log_fields(const struct options *o)
+{
+	return (o->cert_dir ? LOG_FIELD_CERT : 0) |
+	       (o->alpn || o->alpn_routes ? LOG_FIELD_ALPN : 0) |
+	       (o->ticket_key ? LOG_FIELD_RESUMED : 0) |
+	       (o->client_ca ? LOG_FIELD_CLIENT_CERT : 0);
+}
+
+void options_route_table(const struct options *o, struct route_table *r)
+{
+	*r = (struct route_table){
+		.routes = o->routes, .route_count = o->route_count,
+		.tls_backends = o->tls_backends,
+		.tls_backend_count = o->tls_backend_count,
+		.plain_backends = o->plain_backends,
+		.plain_backend_count = o->plain_backend_count,
+		.backends = o->backends, .backend_count = o->backend_count,
+		.exec = o->exec,
+	};
+}
+
 int options_takes_value(const char *name)
 {
 	for (size_t i = 0; i < sizeof option_table / sizeof option_table[0];

@@ -6,6 +6,7 @@
 
 #include "addr.h"
 #include "cidr.h"
+#include "log.h"
 #include "route.h"
 
 #define OPTIONS_MAX_BACKENDS ROUTE_MAX_BACKENDS
@@ -17,7 +18,6 @@
 #define OPTIONS_MAX_ALPN 8
 #define OPTIONS_ALPN_NAME_MAX 31
 
-enum log_target { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_JOURNAL };
 enum on_silence { SILENCE_PLAIN, SILENCE_CLOSE };
 enum send_proxy { SEND_PROXY_NONE, SEND_PROXY_V1, SEND_PROXY_V2 };
 /* VERIFY_DEFAULT: required when --client-ca is given, none otherwise. */
@@ -84,6 +84,12 @@ struct options {
 };
 
 void options_defaults(struct options *o);
+
+/* Which extra fields a configuration logs (LOG_FIELD_*), on every path alike. */
+unsigned options_log_fields(const struct options *o);
+
+/* The routing part of the options, for route_decide. */
+void options_route_table(const struct options *o, struct route_table *r);
 
 /*
  * Parse argv (argv[0] skipped).  Returns 0, or an exit code (EX_USAGE,

@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 		conn_setup(&connection);	/* started directly by a launcher */
 	struct log_summary s = {.client = connection.addr, .path = "tls",
 				.phase = "handshake", .via = connection.via,
-				.extra = log_extra_fields(&o)};
+				.extra = options_log_fields(&o)};
 	if (direct && o.accept_proxy) {
 		s.phase = "proxy";
 		rc = conn_accept_proxy(&connection, o.proxy_from,
@@ -302,8 +302,10 @@ int main(int argc, char **argv)
 	}
 	tls_describe(&t, &s);
 
+	struct route_table table;
 	struct route_target target;
-	route_decide(&o, 1, t.sni, (const unsigned char *)t.alpn, t.alpn_len,
+	options_route_table(&o, &table);
+	route_decide(&table, 1, t.sni, (const unsigned char *)t.alpn, t.alpn_len,
 		     &target);
 	if (target.exec != NULL) {
 		rc = run_program(&o, &t, &spawner, target.exec, &s);

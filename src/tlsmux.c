@@ -278,7 +278,7 @@ int main(int argc, char **argv)
 	conn_setup(&connection);
 	struct log_summary s = {.client = connection.addr, .path = "none",
 				.phase = "detect",
-				.extra = log_extra_fields(&o)};
+				.extra = options_log_fields(&o)};
 
 	if (o.accept_proxy) {
 		s.phase = "proxy";
@@ -337,8 +337,10 @@ int main(int argc, char **argv)
 	case SNIFF_NEED_MORE:
 		break;
 	}
+	struct route_table table;
 	struct route_target target;
-	route_decide(&o, 0, NULL, NULL, 0, &target);
+	options_route_table(&o, &table);
+	route_decide(&table, 0, NULL, NULL, 0, &target);
 	if (target.exec != NULL)
 		return finish(&s, run_program(&o, &connection, target.exec, &s));
 	return finish(&s, relay_plain(&o, &connection, &target, &s));
