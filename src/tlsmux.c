@@ -258,7 +258,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (o.help) {
-		fputs(options_usage, stdout);
+		options_usage(stdout);
 		return 0;
 	}
 	if (o.version) {
