@@ -504,7 +504,7 @@ const struct option_spec options_table[] = {
 	{"client-ca", 0, 1, OPTION_TEXT, AT(client_ca), 0, 0, NULL,
 	 DOC("FILE", "", "CA certificates (PEM) that client certificates must chain to")},
 	{"verify", 0, 1, OPTION_CHOICE, AT(verify), 0, 0, &verify_modes,
-	 DOC("none|optional|required", "required with --client-ca, none without",
+	 DOC("none|optional|required", "required with --client-ca, none without it",
 	     "whether to ask for client certificates")},
 	{"crl", 0, 1, OPTION_TEXT, AT(crl), 0, 0, NULL,
 	 DOC("FILE", "", "revoked client certificates (PEM CRLs)")},
