@@ -211,14 +211,6 @@ int log_stderr_is_safe(void)
 	return stderr_safe;
 }
 
-unsigned log_extra_fields(const struct options *o)
-{
-	return (o->cert_dir ? LOG_FIELD_CERT : 0) |
-	       (o->alpn || o->alpn_routes ? LOG_FIELD_ALPN : 0) |
-	       (o->ticket_key ? LOG_FIELD_RESUMED : 0) |
-	       (o->client_ca ? LOG_FIELD_CLIENT_CERT : 0);
-}
-
 /*
  * Peer-controlled text that may hold blanks (a certificate's subject):
  * every byte outside '!'..'~', and the backslash itself, as \xHH.

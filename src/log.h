@@ -4,7 +4,8 @@
 
 #include <stdint.h>
 
-#include "options.h"
+/* Where lines go; auto: the journal, syslog or stderr, as the launcher suggests. */
+enum log_target { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_JOURNAL };
 
 void log_init(enum log_target target);
 /* For commands run by a person or a script (--check): plain stderr. */
@@ -30,7 +31,7 @@ struct log_summary {
 	/*
 	 * Fields that exist only when an option asks for them, logged after
 	 * exit so that the lines of configurations without those options
-	 * stay as they were: LOG_FIELD_* bits, from log_extra_fields().
+	 * stay as they were: LOG_FIELD_* bits, from options_log_fields().
 	 */
 	unsigned extra;
 	const char *cert;	/* --cert-dir entry served */
@@ -47,9 +48,6 @@ struct log_summary {
 #define LOG_FIELD_ALPN 2u
 #define LOG_FIELD_RESUMED 4u
 #define LOG_FIELD_CLIENT_CERT 8u
-
-/* Which extra fields a configuration logs, on every path alike. */
-unsigned log_extra_fields(const struct options *o);
 
 void log_summary(const struct log_summary *s);
 

@@ -19,63 +19,6 @@
 #define CONFIG_MAX_SIZE (1 << 20)
 #define CONFIG_MAX_DEPTH 4
 
-const char options_usage[] =
-	"usage: tlsmux [options]   (started per connection by systemd, inetd, xinetd or tcpserver)\n"
-	"  --backend ADDR            host:port, [v6]:port, unix:/path or @abstract; repeat for failover\n"
-	"  --cert FILE               certificate chain (PEM), read for each TLS connection\n"
-	"  --key FILE                private key (PEM); optional if --cert holds it\n"
-	"  --priority STRING         secure (default: AEAD, ECDHE), strict, compatible, or a GnuTLS string\n"
-	"  --min-version VERSION     tls1.2 (default) or tls1.3 (tls1.0, tls1.1 for legacy clients)\n"
-	"  --cert-dir DIR            certificates chosen by the client's server name (SNI)\n"
-	"  --strict-sni              refuse clients whose server name has no certificate\n"
-	"  --alpn LIST               protocols to offer, comma-separated (h2,http/1.1)\n"
-	"  --client-ca FILE          CA certificates (PEM) that client certificates must chain to\n"
-	"  --verify MODE             client certificates: none, optional, required (default: required\n"
-	"                            with --client-ca, none without)\n"
-	"  --crl FILE                revoked client certificates (PEM CRLs)\n"
-	"  --allow-cn GLOB           admit client certificates whose CN matches; repeatable\n"
-	"  --allow-san PATTERN       [dns:|uri:|email:]GLOB: admit by subject alternative name; repeatable\n"
-	"  --ticket-key FILE         session ticket key shared by every process (resumption)\n"
-	"  --new-ticket-key FILE     write a fresh ticket key to FILE (mode 0600), then exit\n"
-	"  --ocsp FILE               OCSP response (DER) to staple with --cert\n"
-	"  --detect-timeout DUR      wait for the client's first bytes (default 2s)\n"
-	"  --on-silence plain|close  what a silent client gets (default plain)\n"
-	"  --handshake-timeout DUR   TLS handshake deadline (default 10s)\n"
-	"  --connect-timeout DUR     deadline per backend connect (default 5s)\n"
-	"  --idle-timeout DUR        close after DUR without traffic (default 1h, 0 = never)\n"
-	"  --tls-backend ADDR        backend for TLS connections (repeat for failover)\n"
-	"  --plain-backend ADDR      backend for plain connections (repeat for failover)\n"
-	"  --route sni=NAME=ADDR     TLS connections for server name NAME (glob) go to ADDR\n"
-	"  --route alpn=PROTO=ADDR   TLS connections negotiating PROTO (glob) go to ADDR\n"
-	"  --exec 'PROG [ARGS]'      run PROG per connection on the stream (split on blanks)\n"
-	"  --send-proxy v1|v2|none   send a PROXY protocol header to the backend\n"
-	"  --proxy-tlv LIST          extra v2 TLVs: unique-id,crc32c\n"
-	"  --accept-proxy            expect a PROXY header (v1 or v2) from the balancer\n"
-	"  --proxy-from LIST         CIDRs (or unix) trusted to send it; required with --accept-proxy\n"
-	"  --user NAME               run as NAME once the key is read (when started as root)\n"
-	"  --log auto|stderr|syslog|journal\n"
-	"  -f FILE                   read options from FILE, one per line\n"
-	"  --check                   validate the options and every file they name, then exit\n"
-	"  --help, --version\n";
-
-static const struct {
-	const char *name;
-	int takes_value;
-} option_table[] = {
-	{"backend", 1},		{"cert", 1},		{"key", 1},
-	{"priority", 1},	{"detect-timeout", 1},	{"on-silence", 1},
-	{"handshake-timeout", 1}, {"connect-timeout", 1}, {"idle-timeout", 1},
-	{"log", 1},		{"check", 0},		{"help", 0},
-	{"version", 0},		{"tls-backend", 1},	{"plain-backend", 1},
-	{"route", 1},		{"exec", 1},		{"send-proxy", 1},
-	{"proxy-tlv", 1},	{"accept-proxy", 0},	{"proxy-from", 1},
-	{"cert-dir", 1},	{"strict-sni", 0},	{"alpn", 1},
-	{"client-ca", 1},	{"verify", 1},		{"crl", 1},
-	{"allow-cn", 1},	{"allow-san", 1},	{"ticket-key", 1},
-	{"new-ticket-key", 1},	{"ocsp", 1},		{"min-version", 1},
-	{"user", 1},
-};
-
 void options_defaults(struct options *o)
 {
 	size_t tables = offsetof(struct options, tls_backends);
@@ -92,13 +35,25 @@ void options_defaults(struct options *o)
 	o->log = LOG_TO_AUTO;
 }
 
-int options_takes_value(const char *name)
+unsigned options_log_fields(const struct options *o)
 {
-	for (size_t i = 0; i < sizeof option_table / sizeof option_table[0];
-	     i++)
-		if (strcmp(option_table[i].name, name) == 0)
-			return option_table[i].takes_value;
-	return -1;
+	return (o->cert_dir ? LOG_FIELD_CERT : 0) |
+	       (o->alpn || o->alpn_routes ? LOG_FIELD_ALPN : 0) |
+	       (o->ticket_key ? LOG_FIELD_RESUMED : 0) |
+	       (o->client_ca ? LOG_FIELD_CLIENT_CERT : 0);
+}
+
+void options_route_table(const struct options *o, struct route_table *r)
+{
+	*r = (struct route_table){
+		.routes = o->routes, .route_count = o->route_count,
+		.tls_backends = o->tls_backends,
+		.tls_backend_count = o->tls_backend_count,
+		.plain_backends = o->plain_backends,
+		.plain_backend_count = o->plain_backend_count,
+		.backends = o->backends, .backend_count = o->backend_count,
+		.exec = o->exec,
+	};
 }
 
 int duration_parse(const char *text, long *ms)
@@ -157,15 +112,15 @@ static int options_set_duration(long *out, const char *name,
 static int options_read_file(struct options *o, const char *path, int depth,
 			     char *err, size_t err_size);
 
-static int options_add_backend(struct addr *list, size_t *count,
+static int options_add_backend(struct addr *list, size_t *count, int limit,
 			       const char *name, const char *value, char *err,
 			       size_t err_size)
 {
 	const char *why;
 
-	if (*count == OPTIONS_MAX_BACKENDS) {
+	if (*count == (size_t)limit) {
 		snprintf(err, err_size, "--%s %s: at most %d backends", name,
-			 value, OPTIONS_MAX_BACKENDS);
+			 value, limit);
 		return EX_USAGE;
 	}
 	if (addr_parse(value, &list[*count], &why) < 0) {
@@ -378,28 +333,265 @@ static int options_check_alpn(const char *list, char *err, size_t err_size)
 	}
 }
 
-static int options_add_pattern(const char **list, size_t *count,
+static int options_add_pattern(const char **list, size_t *count, int limit,
 			       const char *name, const char *value,
 			       char *err, size_t err_size)
 {
-	if (*count == OPTIONS_MAX_ALLOW) {
+	if (*count == (size_t)limit) {
 		snprintf(err, err_size, "--%s %s: at most %d patterns", name,
-			 value, OPTIONS_MAX_ALLOW);
+			 value, limit);
 		return EX_USAGE;
 	}
 	list[(*count)++] = value;
 	return 0;
 }
 
-int options_apply(struct options *o, const char *name, const char *value,
-		  char *err, size_t err_size)
-{
-	int takes_value = options_takes_value(name);
+/*
+ * The handlers, one per kind of argument.  Each gets its table entry,
+ * whose field (and count, for lists) says where the value goes.
+ */
+#define FIELD(o, spec, type) ((type *)((char *)(o) + (spec)->field))
+#define COUNT(o, spec) ((size_t *)((char *)(o) + (spec)->count))
 
-	if (takes_value < 0) {
+static int option_flag(struct options *o, const struct option_spec *spec,
+		       const char *value, char *err, size_t err_size)
+{
+	*FIELD(o, spec, int) = 1;
+	return 0;
+}
+
+static int option_text(struct options *o, const struct option_spec *spec,
+		       const char *value, char *err, size_t err_size)
+{
+	*FIELD(o, spec, const char *) = value;
+	return 0;
+}
+
+static int option_duration(struct options *o, const struct option_spec *spec,
+			   const char *value, char *err, size_t err_size)
+{
+	return options_set_duration(FIELD(o, spec, long), spec->name, value,
+				    err, err_size);
+}
+
+/* The enums these fill are int-sized: the table's choices give their values. */
+static int option_choice(struct options *o, const struct option_spec *spec,
+			 const char *value, char *err, size_t err_size)
+{
+	const struct option_choices *c = spec->choices;
+
+	for (size_t i = 0; i < OPTION_MAX_CHOICES && c->words[i].word[0]; i++) {
+		if (strcmp(value, c->words[i].word) == 0) {
+			*FIELD(o, spec, int) = c->words[i].value;
+			return 0;
+		}
+	}
+	snprintf(err, err_size, "--%s %s: expected %s", spec->name, value,
+		 c->expected);
+	return EX_USAGE;
+}
+
+static int option_backend(struct options *o, const struct option_spec *spec,
+			  const char *value, char *err, size_t err_size)
+{
+	return options_add_backend(FIELD(o, spec, struct addr), COUNT(o, spec),
+				   spec->limit, spec->name, value, err,
+				   err_size);
+}
+
+static int option_pattern(struct options *o, const struct option_spec *spec,
+			  const char *value, char *err, size_t err_size)
+{
+	return options_add_pattern(FIELD(o, spec, const char *),
+				   COUNT(o, spec), spec->limit, spec->name,
+				   value, err, err_size);
+}
+
+static int option_route(struct options *o, const struct option_spec *spec,
+			const char *value, char *err, size_t err_size)
+{
+	const char *why;
+
+	if (o->route_count == (size_t)spec->limit) {
+		snprintf(err, err_size, "--route %s: at most %d routes", value,
+			 spec->limit);
+		return EX_USAGE;
+	}
+	if (route_parse(value, &o->routes[o->route_count], &why) < 0) {
+		snprintf(err, err_size, "--route %s: %s", value, why);
+		return EX_USAGE;
+	}
+	if (o->routes[o->route_count].kind == ROUTE_ALPN)
+		o->alpn_routes = 1;
+	o->route_count++;
+	return 0;
+}
+
+static int option_alpn(struct options *o, const struct option_spec *spec,
+		       const char *value, char *err, size_t err_size)
+{
+	o->alpn = value;
+	return options_check_alpn(value, err, err_size);
+}
+
+static int option_proxy_tlv(struct options *o, const struct option_spec *spec,
+			    const char *value, char *err, size_t err_size)
+{
+	return options_set_proxy_tlvs(o, value, err, err_size);
+}
+
+static int option_proxy_from(struct options *o, const struct option_spec *spec,
+			     const char *value, char *err, size_t err_size)
+{
+	return options_add_proxy_from(o, value, err, err_size);
+}
+
+#define AT(member) offsetof(struct options, member)
+
+static const struct option_choices min_versions = {
+	"tls1.2 or tls1.3 (tls1.0, tls1.1 for legacy clients)",
+	{{"tls1.0", POLICY_TLS10}, {"tls1.1", POLICY_TLS10 + 1},
+	 {"tls1.2", POLICY_TLS10 + 2}, {"tls1.3", POLICY_TLS10 + 3}},
+};
+static const struct option_choices verify_modes = {
+	"none, optional or required",
+	{{"none", VERIFY_NONE}, {"optional", VERIFY_OPTIONAL},
+	 {"required", VERIFY_REQUIRED}},
+};
+static const struct option_choices silences = {
+	"plain or close", {{"plain", SILENCE_PLAIN}, {"close", SILENCE_CLOSE}},
+};
+static const struct option_choices log_targets = {
+	"auto, stderr, syslog or journal",
+	{{"auto", LOG_TO_AUTO}, {"stderr", LOG_TO_STDERR},
+	 {"syslog", LOG_TO_SYSLOG}, {"journal", LOG_TO_JOURNAL}},
+};
+static const struct option_choices proxy_versions = {
+	"v1, v2 or none",
+	{{"v1", SEND_PROXY_V1}, {"v2", SEND_PROXY_V2},
+	 {"none", SEND_PROXY_NONE}},
+};
+
+/* The argument as --help shows it ("" for a flag), the default, the help. */
+#define DOC(argument, default_text, help) argument "\0" default_text "\0" help
+#define FLAG(help) DOC("", "", help)
+
+/*
+ * Every option, in the order of --help and the man page (a test holds
+ * the three together).  The defaults are shown text: options_defaults
+ * sets the same values without parsing them at every connection, and a
+ * unit test checks that the two agree.
+ */
+const struct option_spec options_table[] = {
+	{"backend", 0, 1, OPTION_BACKEND, AT(backends), AT(backend_count),
+	 OPTIONS_MAX_BACKENDS, NULL,
+	 DOC("ADDRESS", "", "host:port, [v6]:port, unix:/path or @abstract; repeat for failover")},
+	{"cert", 0, 1, OPTION_TEXT, AT(cert), 0, 0, NULL,
+	 DOC("FILE", "", "certificate chain (PEM), read for each TLS connection")},
+	{"key", 0, 1, OPTION_TEXT, AT(key), 0, 0, NULL,
+	 DOC("FILE", "", "private key (PEM); optional if --cert holds it")},
+	{"priority", 0, 1, OPTION_TEXT, AT(priority), 0, 0, NULL,
+	 DOC("STRING", "secure", "secure (AEAD, ECDHE), strict, compatible, or a GnuTLS string")},
+	{"min-version", 0, 1, OPTION_CHOICE, AT(min_version), 0, 0, &min_versions,
+	 DOC("tls1.2|tls1.3|tls1.1|tls1.0", "tls1.2",
+	     "oldest protocol version (tls1.0, tls1.1 for legacy clients)")},
+	{"cert-dir", 0, 1, OPTION_TEXT, AT(cert_dir), 0, 0, NULL,
+	 DOC("DIR", "", "certificates chosen by the client's server name (SNI)")},
+	{"strict-sni", 0, 1, OPTION_FLAG, AT(strict_sni), 0, 0, NULL,
+	 FLAG("refuse clients whose server name has no certificate")},
+	{"alpn", 0, 1, OPTION_ALPN, AT(alpn), 0, 0, NULL,
+	 DOC("LIST", "", "protocols to offer, comma-separated (h2,http/1.1)")},
+	{"client-ca", 0, 1, OPTION_TEXT, AT(client_ca), 0, 0, NULL,
+	 DOC("FILE", "", "CA certificates (PEM) that client certificates must chain to")},
+	{"verify", 0, 1, OPTION_CHOICE, AT(verify), 0, 0, &verify_modes,
+	 DOC("none|optional|required", "required with --client-ca, none without it",
+	     "whether to ask for client certificates")},
+	{"crl", 0, 1, OPTION_TEXT, AT(crl), 0, 0, NULL,
+	 DOC("FILE", "", "revoked client certificates (PEM CRLs)")},
+	{"allow-cn", 0, 1, OPTION_PATTERN, AT(allow_cn), AT(allow_cn_count),
+	 OPTIONS_MAX_ALLOW, NULL,
+	 DOC("GLOB", "", "admit client certificates whose CN matches; repeatable")},
+	{"allow-san", 0, 1, OPTION_PATTERN, AT(allow_san), AT(allow_san_count),
+	 OPTIONS_MAX_ALLOW, NULL,
+	 DOC("[dns:|uri:|email:]GLOB", "", "admit by subject alternative name; repeatable")},
+	{"ticket-key", 0, 1, OPTION_TEXT, AT(ticket_key), 0, 0, NULL,
+	 DOC("FILE", "", "session ticket key shared by every process (resumption)")},
+	{"new-ticket-key", 0, 1, OPTION_TEXT, AT(new_ticket_key), 0, 0, NULL,
+	 DOC("FILE", "", "write a fresh ticket key to FILE (mode 0600), then exit")},
+	{"ocsp", 0, 1, OPTION_TEXT, AT(ocsp), 0, 0, NULL,
+	 DOC("FILE", "", "OCSP response (DER) to staple with --cert")},
+	{"detect-timeout", 0, 1, OPTION_DURATION, AT(detect_timeout_ms), 0, 0, NULL,
+	 DOC("DURATION", "2s", "wait for the client's first bytes")},
+	{"on-silence", 0, 1, OPTION_CHOICE, AT(on_silence), 0, 0, &silences,
+	 DOC("plain|close", "plain", "what a silent client gets")},
+	{"handshake-timeout", 0, 1, OPTION_DURATION, AT(handshake_timeout_ms), 0, 0,
+	 NULL, DOC("DURATION", "10s", "TLS handshake deadline")},
+	{"connect-timeout", 0, 1, OPTION_DURATION, AT(connect_timeout_ms), 0, 0,
+	 NULL, DOC("DURATION", "5s", "deadline per backend connect")},
+	{"idle-timeout", 0, 1, OPTION_DURATION, AT(idle_timeout_ms), 0, 0, NULL,
+	 DOC("DURATION", "1h", "close after DURATION without traffic; 0: never")},
+	{"user", 0, 1, OPTION_TEXT, AT(user), 0, 0, NULL,
+	 DOC("NAME", "", "run as NAME once the key is read (when started as root)")},
+	{"log", 0, 1, OPTION_CHOICE, AT(log), 0, 0, &log_targets,
+	 DOC("auto|stderr|syslog|journal", "auto", "where lines go")},
+	{"tls-backend", 0, 1, OPTION_BACKEND, AT(tls_backends),
+	 AT(tls_backend_count), OPTIONS_MAX_BACKENDS, NULL,
+	 DOC("ADDRESS", "", "backend for TLS connections (repeat for failover)")},
+	{"plain-backend", 0, 1, OPTION_BACKEND, AT(plain_backends),
+	 AT(plain_backend_count), OPTIONS_MAX_BACKENDS, NULL,
+	 DOC("ADDRESS", "", "backend for plain connections (repeat for failover)")},
+	{"route", 0, 1, OPTION_ROUTE, AT(routes), AT(route_count),
+	 OPTIONS_MAX_ROUTES, NULL,
+	 DOC("sni=PATTERN=ADDRESS|alpn=PATTERN=ADDRESS", "",
+	     "TLS connections for server name (sni) or negotiated protocol\n"
+	     "(alpn) PATTERN (a glob) go to ADDRESS; the first match wins")},
+	{"exec", 0, 1, OPTION_TEXT, AT(exec), 0, 0, NULL,
+	 DOC("'PROGRAM [ARGUMENT ...]'", "",
+	     "run PROGRAM per connection on the stream (split on blanks)")},
+	{"send-proxy", 0, 1, OPTION_CHOICE, AT(send_proxy), 0, 0, &proxy_versions,
+	 DOC("v1|v2|none", "none", "send a PROXY protocol header to the backend")},
+	{"proxy-tlv", 0, 1, OPTION_PROXY_TLV, AT(proxy_tlvs), 0, 0, NULL,
+	 DOC("LIST", "", "extra v2 TLVs: unique-id,crc32c")},
+	{"accept-proxy", 0, 1, OPTION_FLAG, AT(accept_proxy), 0, 0, NULL,
+	 FLAG("expect a PROXY header (v1 or v2) from the balancer")},
+	{"proxy-from", 0, 1, OPTION_PROXY_FROM, AT(proxy_from),
+	 AT(proxy_from_count), OPTIONS_MAX_PROXY_FROM, NULL,
+	 DOC("LIST", "", "CIDRs (or unix) trusted to send it; required with --accept-proxy")},
+	{"check", 0, 1, OPTION_FLAG, AT(check), 0, 0, NULL,
+	 FLAG("validate the options and every file they name, then exit")},
+	{"help", 'h', 1, OPTION_FLAG, AT(help), 0, 0, NULL,
+	 FLAG("this text, then exit")},
+	{"version", 'V', 1, OPTION_FLAG, AT(version), 0, 0, NULL,
+	 FLAG("the version, then exit")},
+};
+const size_t options_table_size = sizeof options_table / sizeof options_table[0];
+
+const struct option_spec *options_find(const char *name)
+{
+	for (size_t i = 0; i < options_table_size; i++)
+		if (strcmp(options_table[i].name, name) == 0)
+			return &options_table[i];
+	return NULL;
+}
+
+int options_takes_value(const char *name)
+{
+	const struct option_spec *spec = options_find(name);
+
+	return spec == NULL ? -1 : spec->kind != OPTION_FLAG;
+}
+
+/* Apply an option already looked up: spec is NULL for an unknown name. */
+static int options_apply_spec(struct options *o, const struct option_spec *spec,
+			      const char *name, const char *value, char *err,
+			      size_t err_size)
+{
+	if (spec == NULL) {
 		snprintf(err, err_size, "unknown option --%s", name);
 		return EX_USAGE;
 	}
+	int takes_value = spec->kind != OPTION_FLAG;
+
 	if (takes_value && (value == NULL || *value == '\0')) {
 		snprintf(err, err_size, "--%s needs a value", name);
 		return EX_USAGE;
@@ -408,153 +600,117 @@ int options_apply(struct options *o, const char *name, const char *value,
 		snprintf(err, err_size, "--%s takes no value", name);
 		return EX_USAGE;
 	}
-
-	if (strcmp(name, "backend") == 0) {
-		return options_add_backend(o->backends, &o->backend_count, name,
-					   value, err, err_size);
-	} else if (strcmp(name, "tls-backend") == 0) {
-		return options_add_backend(o->tls_backends, &o->tls_backend_count,
-					   name, value, err, err_size);
-	} else if (strcmp(name, "plain-backend") == 0) {
-		return options_add_backend(o->plain_backends,
-					   &o->plain_backend_count, name, value,
-					   err, err_size);
-	} else if (strcmp(name, "route") == 0) {
-		const char *why;
-		if (o->route_count == OPTIONS_MAX_ROUTES) {
-			snprintf(err, err_size, "--route %s: at most %d routes",
-				 value, OPTIONS_MAX_ROUTES);
-			return EX_USAGE;
-		}
-		if (route_parse(value, &o->routes[o->route_count], &why) < 0) {
-			snprintf(err, err_size, "--route %s: %s", value, why);
-			return EX_USAGE;
-		}
-		if (o->routes[o->route_count].kind == ROUTE_ALPN)
-			o->alpn_routes = 1;
-		o->route_count++;
-	} else if (strcmp(name, "exec") == 0) {
-		o->exec = value;
-	} else if (strcmp(name, "send-proxy") == 0) {
-		if (strcmp(value, "v1") == 0)
-			o->send_proxy = SEND_PROXY_V1;
-		else if (strcmp(value, "v2") == 0)
-			o->send_proxy = SEND_PROXY_V2;
-		else if (strcmp(value, "none") == 0)
-			o->send_proxy = SEND_PROXY_NONE;
-		else {
-			snprintf(err, err_size,
-				 "--send-proxy %s: expected v1, v2 or none", value);
-			return EX_USAGE;
-		}
-	} else if (strcmp(name, "proxy-tlv") == 0) {
-		return options_set_proxy_tlvs(o, value, err, err_size);
-	} else if (strcmp(name, "accept-proxy") == 0) {
-		o->accept_proxy = 1;
-	} else if (strcmp(name, "proxy-from") == 0) {
-		return options_add_proxy_from(o, value, err, err_size);
-	} else if (strcmp(name, "cert") == 0) {
-		o->cert = value;
-	} else if (strcmp(name, "key") == 0) {
-		o->key = value;
-	} else if (strcmp(name, "user") == 0) {
-		o->user = value;
-	} else if (strcmp(name, "priority") == 0) {
-		o->priority = value;
-	} else if (strcmp(name, "detect-timeout") == 0) {
-		return options_set_duration(&o->detect_timeout_ms, name, value,
-					    err, err_size);
-	} else if (strcmp(name, "handshake-timeout") == 0) {
-		return options_set_duration(&o->handshake_timeout_ms, name,
-					    value, err, err_size);
-	} else if (strcmp(name, "connect-timeout") == 0) {
-		return options_set_duration(&o->connect_timeout_ms, name, value,
-					    err, err_size);
-	} else if (strcmp(name, "idle-timeout") == 0) {
-		return options_set_duration(&o->idle_timeout_ms, name, value,
-					    err, err_size);
-	} else if (strcmp(name, "on-silence") == 0) {
-		if (strcmp(value, "plain") == 0)
-			o->on_silence = SILENCE_PLAIN;
-		else if (strcmp(value, "close") == 0)
-			o->on_silence = SILENCE_CLOSE;
-		else {
-			snprintf(err, err_size,
-				 "--on-silence %s: expected plain or close", value);
-			return EX_USAGE;
-		}
-	} else if (strcmp(name, "log") == 0) {
-		if (strcmp(value, "auto") == 0)
-			o->log = LOG_TO_AUTO;
-		else if (strcmp(value, "stderr") == 0)
-			o->log = LOG_TO_STDERR;
-		else if (strcmp(value, "syslog") == 0)
-			o->log = LOG_TO_SYSLOG;
-		else if (strcmp(value, "journal") == 0)
-			o->log = LOG_TO_JOURNAL;
-		else {
-			snprintf(err, err_size,
-				 "--log %s: expected auto, stderr, syslog or journal",
-				 value);
-			return EX_USAGE;
-		}
-	} else if (strcmp(name, "cert-dir") == 0) {
-		o->cert_dir = value;
-	} else if (strcmp(name, "strict-sni") == 0) {
-		o->strict_sni = 1;
-	} else if (strcmp(name, "alpn") == 0) {
-		o->alpn = value;
-		return options_check_alpn(value, err, err_size);
-	} else if (strcmp(name, "client-ca") == 0) {
-		o->client_ca = value;
-	} else if (strcmp(name, "crl") == 0) {
-		o->crl = value;
-	} else if (strcmp(name, "verify") == 0) {
-		if (strcmp(value, "none") == 0)
-			o->verify = VERIFY_NONE;
-		else if (strcmp(value, "optional") == 0)
-			o->verify = VERIFY_OPTIONAL;
-		else if (strcmp(value, "required") == 0)
-			o->verify = VERIFY_REQUIRED;
-		else {
-			snprintf(err, err_size,
-				 "--verify %s: expected none, optional or required",
-				 value);
-			return EX_USAGE;
-		}
-	} else if (strcmp(name, "allow-cn") == 0) {
-		return options_add_pattern(o->allow_cn, &o->allow_cn_count,
-					   name, value, err, err_size);
-	} else if (strcmp(name, "allow-san") == 0) {
-		return options_add_pattern(o->allow_san, &o->allow_san_count,
-					   name, value, err, err_size);
-	} else if (strcmp(name, "ticket-key") == 0) {
-		o->ticket_key = value;
-	} else if (strcmp(name, "new-ticket-key") == 0) {
-		o->new_ticket_key = value;
-	} else if (strcmp(name, "ocsp") == 0) {
-		o->ocsp = value;
-	} else if (strcmp(name, "min-version") == 0) {
-		static const char *const versions[] = {"tls1.0", "tls1.1",
-						       "tls1.2", "tls1.3"};
-		o->min_version = 0;
-		for (int i = 0; i < 4; i++)
-			if (strcmp(value, versions[i]) == 0)
-				o->min_version = POLICY_TLS10 + i;
-		if (o->min_version == 0) {
-			snprintf(err, err_size,
-				 "--min-version %s: expected tls1.2 or tls1.3 (tls1.0, tls1.1 for legacy clients)",
-				 value);
-			return EX_USAGE;
-		}
-	} else if (strcmp(name, "check") == 0) {
-		o->check = 1;
-	} else if (strcmp(name, "help") == 0) {
-		o->help = 1;
-	} else if (strcmp(name, "version") == 0) {
-		o->version = 1;
+	switch ((enum option_kind)spec->kind) {
+	case OPTION_FLAG:
+		return option_flag(o, spec, value, err, err_size);
+	case OPTION_TEXT:
+		return option_text(o, spec, value, err, err_size);
+	case OPTION_DURATION:
+		return option_duration(o, spec, value, err, err_size);
+	case OPTION_CHOICE:
+		return option_choice(o, spec, value, err, err_size);
+	case OPTION_BACKEND:
+		return option_backend(o, spec, value, err, err_size);
+	case OPTION_PATTERN:
+		return option_pattern(o, spec, value, err, err_size);
+	case OPTION_ROUTE:
+		return option_route(o, spec, value, err, err_size);
+	case OPTION_ALPN:
+		return option_alpn(o, spec, value, err, err_size);
+	case OPTION_PROXY_TLV:
+		return option_proxy_tlv(o, spec, value, err, err_size);
+	case OPTION_PROXY_FROM:
+		return option_proxy_from(o, spec, value, err, err_size);
 	}
 	return 0;
+}
+
+int options_apply(struct options *o, const char *name, const char *value,
+		  char *err, size_t err_size)
+{
+	return options_apply_spec(o, options_find(name), name, value, err,
+				  err_size);
+}
+
+/* A config-file line: as on the command line, if the table lets it. */
+static int options_apply_config(struct options *o, const char *name,
+				const char *value, char *err, size_t err_size)
+{
+	const struct option_spec *spec = options_find(name);
+
+	if (spec != NULL && !spec->in_config) {
+		snprintf(err, err_size, "--%s: not allowed in a config file",
+			 name);
+		return EX_USAGE;
+	}
+	return options_apply_spec(o, spec, name, value, err, err_size);
+}
+
+/* The doc's parts, "" as NULL. */
+static const char *options_doc_part(const struct option_spec *spec, int part)
+{
+	const char *p = spec->doc;
+
+	while (part-- > 0)
+		p += strlen(p) + 1;
+	return p;
+}
+
+const char *options_spec_argument(const struct option_spec *spec)
+{
+	const char *p = options_doc_part(spec, 0);
+
+	return *p != '\0' ? p : NULL;
+}
+
+const char *options_spec_default(const struct option_spec *spec)
+{
+	const char *p = options_doc_part(spec, 1);
+
+	return *p != '\0' ? p : NULL;
+}
+
+const char *options_spec_help(const struct option_spec *spec)
+{
+	return options_doc_part(spec, 2);
+}
+
+#define USAGE_COLUMN 30
+
+void options_usage(FILE *out)
+{
+	fputs("usage: tlsmux [options]   (started per connection by systemd, "
+	      "inetd, xinetd or tcpserver)\n", out);
+	/* Not in the table: it reads more options, it is not one. */
+	fprintf(out, "  %-*s%s\n", USAGE_COLUMN - 2, "-f FILE",
+		"read options from FILE, one per line");
+	for (size_t i = 0; i < options_table_size; i++) {
+		const struct option_spec *spec = &options_table[i];
+		const char *argument = options_spec_argument(spec);
+		const char *default_text = options_spec_default(spec);
+		char head[80];
+		int len;
+		if (spec->short_name)
+			len = snprintf(head, sizeof head, "-%c, --%s",
+				       spec->short_name, spec->name);
+		else
+			len = snprintf(head, sizeof head, "--%s%s%s", spec->name,
+				       argument ? " " : "",
+				       argument ? argument : "");
+		fprintf(out, "  %s", head);
+		if (len > USAGE_COLUMN - 3)
+			fprintf(out, "\n%*s", USAGE_COLUMN, "");
+		else
+			fprintf(out, "%*s", USAGE_COLUMN - 2 - len, "");
+		for (const char *p = options_spec_help(spec); *p != '\0'; p++) {
+			fputc(*p, out);
+			if (*p == '\n')
+				fprintf(out, "%*s", USAGE_COLUMN, "");
+		}
+		if (default_text)
+			fprintf(out, " (default %s)", default_text);
+		fputc('\n', out);
+	}
 }
 
 int options_split_line(char *line, char **name, char **value)
@@ -675,7 +831,8 @@ static int options_read_file(struct options *o, const char *path, int depth,
 			if (value == NULL)
 				snprintf(inner, sizeof inner, "-f needs a file");
 		} else if (kind > 0) {
-			rc = options_apply(o, name, value, inner, sizeof inner);
+			rc = options_apply_config(o, name, value, inner,
+						  sizeof inner);
 		}
 		if (rc != 0) {
 			snprintf(err, err_size, "config %s line %d: %s", path,
@@ -687,11 +844,53 @@ static int options_read_file(struct options *o, const char *path, int depth,
 	return 0;
 }
 
+/*
+ * One "--name", "--name=value" or "--name value" argument at argv[*i];
+ * *i moves past the value when it is the next argument.
+ */
+static int options_parse_long(struct options *o, int argc, char **argv,
+			      int *i, char *err, size_t err_size)
+{
+	const char *arg = argv[*i];
+	char name[64];
+	const char *eq = strchr(arg + 2, '=');
+	size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+
+	if (len >= sizeof name) {
+		snprintf(err, err_size, "unknown option %.80s", arg);
+		return EX_USAGE;
+	}
+	memcpy(name, arg + 2, len);
+	name[len] = '\0';
+	const struct option_spec *spec = options_find(name);
+	const char *value = eq ? eq + 1 : NULL;
+	if (eq == NULL && spec != NULL && spec->kind != OPTION_FLAG) {
+		if (*i + 1 >= argc) {
+			snprintf(err, err_size, "--%s needs a value", name);
+			return EX_USAGE;
+		}
+		value = argv[++*i];
+	}
+	return options_apply_spec(o, spec, name, value, err, err_size);
+}
+
+/* -h, -V: the table's short names (flags only). */
+static const struct option_spec *options_find_short(const char *arg)
+{
+	if (arg[0] != '-' || arg[1] == '\0' || arg[2] != '\0')
+		return NULL;
+	for (size_t i = 0; i < options_table_size; i++)
+		if (options_table[i].short_name == arg[1])
+			return &options_table[i];
+	return NULL;
+}
+
 int options_parse(struct options *o, int argc, char **argv, char *err,
 		  size_t err_size)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
+		const struct option_spec *spec;
 		int rc;
 
 		if (strcmp(arg, "-f") == 0) {
@@ -700,30 +899,12 @@ int options_parse(struct options *o, int argc, char **argv, char *err,
 				return EX_USAGE;
 			}
 			rc = options_read_file(o, argv[++i], 0, err, err_size);
-		} else if (strcmp(arg, "-h") == 0) {
-			rc = options_apply(o, "help", NULL, err, err_size);
-		} else if (strcmp(arg, "-V") == 0) {
-			rc = options_apply(o, "version", NULL, err, err_size);
+		} else if ((spec = options_find_short(arg)) != NULL) {
+			rc = options_apply_spec(o, spec, spec->name, NULL, err,
+						err_size);
 		} else if (arg[0] == '-' && arg[1] == '-' && arg[2] != '\0') {
-			char name[64];
-			const char *eq = strchr(arg + 2, '=');
-			size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-			if (len >= sizeof name) {
-				snprintf(err, err_size, "unknown option %.80s", arg);
-				return EX_USAGE;
-			}
-			memcpy(name, arg + 2, len);
-			name[len] = '\0';
-			const char *value = eq ? eq + 1 : NULL;
-			if (eq == NULL && options_takes_value(name) == 1) {
-				if (i + 1 >= argc) {
-					snprintf(err, err_size,
-						 "--%s needs a value", name);
-					return EX_USAGE;
-				}
-				value = argv[++i];
-			}
-			rc = options_apply(o, name, value, err, err_size);
+			rc = options_parse_long(o, argc, argv, &i, err,
+						err_size);
 		} else {
 			snprintf(err, err_size, "unexpected argument %.80s", arg);
 			return EX_USAGE;

@@ -3,9 +3,11 @@
 #define TLSMUX_OPTIONS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "addr.h"
 #include "cidr.h"
+#include "log.h"
 #include "route.h"
 
 #define OPTIONS_MAX_BACKENDS ROUTE_MAX_BACKENDS
@@ -17,7 +19,6 @@
 #define OPTIONS_MAX_ALPN 8
 #define OPTIONS_ALPN_NAME_MAX 31
 
-enum log_target { LOG_TO_AUTO, LOG_TO_STDERR, LOG_TO_SYSLOG, LOG_TO_JOURNAL };
 enum on_silence { SILENCE_PLAIN, SILENCE_CLOSE };
 enum send_proxy { SEND_PROXY_NONE, SEND_PROXY_V1, SEND_PROXY_V2 };
 /* VERIFY_DEFAULT: required when --client-ca is given, none otherwise. */
@@ -85,6 +86,12 @@ struct options {
 
 void options_defaults(struct options *o);
 
+/* Which extra fields a configuration logs (LOG_FIELD_*), on every path alike. */
+unsigned options_log_fields(const struct options *o);
+
+/* The routing part of the options, for route_decide. */
+void options_route_table(const struct options *o, struct route_table *r);
+
 /*
  * Parse argv (argv[0] skipped).  Returns 0, or an exit code (EX_USAGE,
  * EX_NOINPUT) with a one-line reason in err.
@@ -114,6 +121,62 @@ int duration_parse(const char *text, long *ms);
 /* Whether the option takes a value; -1 when there is no such option. */
 int options_takes_value(const char *name);
 
-extern const char options_usage[];
+/* The kinds of argument; each has its handler in options.c. */
+enum option_kind {
+	OPTION_FLAG,		/* no argument: sets an int to 1 */
+	OPTION_TEXT,		/* kept as given */
+	OPTION_DURATION,	/* duration_parse */
+	OPTION_CHOICE,		/* one of a few words, to an enum */
+	OPTION_BACKEND,		/* an address, appended to a list */
+	OPTION_PATTERN,		/* a glob, appended to a list */
+	OPTION_ROUTE,		/* sni=... or alpn=..., appended */
+	OPTION_ALPN,		/* protocol names, checked */
+	OPTION_PROXY_TLV,	/* unique-id,crc32c */
+	OPTION_PROXY_FROM,	/* CIDRs, appended */
+};
+
+#define OPTION_MAX_CHOICES 5
+
+/* An OPTION_CHOICE's words and the values they set. */
+struct option_choices {
+	char expected[64];	/* for the error: "v1, v2 or none" */
+	struct {
+		char word[12];	/* "" ends the list */
+		int value;
+	} words[OPTION_MAX_CHOICES];
+};
+
+/*
+ * One option, as data: the command line, -f FILE, --help and the
+ * documentation test all read the table, none of them lists options.
+ * No pointers but two: tlsmux is a static PIE, and every pointer in the
+ * table would be relocated at each connection's start.
+ */
+struct option_spec {
+	char name[20];			/* long name, without dashes */
+	char short_name;		/* -h, -V; 0: none */
+	unsigned char in_config;	/* -f FILE may give it */
+	unsigned char kind;		/* enum option_kind */
+	unsigned field;			/* offsetof the value in struct options */
+	unsigned count;			/* lists: offsetof their count */
+	int limit;			/* lists: the most entries */
+	const struct option_choices *choices;	/* OPTION_CHOICE */
+	/* "ARGUMENT\0DEFAULT\0HELP", as --help shows them; "" for none. */
+	const char *doc;
+};
+
+extern const struct option_spec options_table[];
+extern const size_t options_table_size;
+
+/* The table's entry for a long name, or NULL. */
+const struct option_spec *options_find(const char *name);
+
+/* The parts of spec->doc: argument and default NULL when none. */
+const char *options_spec_argument(const struct option_spec *spec);
+const char *options_spec_default(const struct option_spec *spec);
+const char *options_spec_help(const struct option_spec *spec);
+
+/* --help, from the table. */
+void options_usage(FILE *out);
 
 #endif

@@ -227,6 +227,23 @@ static int direction_step(struct direction *d, struct pump_result *r)
 	return progress;
 }
 
+/* Bytes detection had to consume: they go out first.  0, or -1 with errno. */
+static int direction_preload(struct direction *d, const void *prefix,
+			     size_t prefix_len)
+{
+	ssize_t n = d->splice ? write(d->pipe[1], prefix, prefix_len)
+			      : (memcpy(d->buf, prefix, prefix_len),
+				 (ssize_t)prefix_len);
+
+	if (n != (ssize_t)prefix_len)
+		return -1;
+	if (!d->splice)
+		d->tail = prefix_len;
+	d->buffered = prefix_len;
+	d->bytes = prefix_len;
+	return 0;
+}
+
 void pump_run(struct pump_end *client, struct pump_end *backend,
 	      const void *prefix, size_t prefix_len, long idle_ms,
 	      struct pump_result *r)
@@ -244,20 +261,10 @@ void pump_run(struct pump_end *client, struct pump_end *backend,
 		pump_fail(r, client, ENOMEM);
 		goto out;
 	}
-	if (prefix_len > 0) {
-		/* Bytes detection had to consume: they go out first. */
-		ssize_t n = dirs[0].splice
-				    ? write(dirs[0].pipe[1], prefix, prefix_len)
-				    : (memcpy(dirs[0].buf, prefix, prefix_len),
-				       (ssize_t)prefix_len);
-		if (n != (ssize_t)prefix_len) {
-			pump_fail(r, client, errno);
-			goto out;
-		}
-		if (!dirs[0].splice)
-			dirs[0].tail = prefix_len;
-		dirs[0].buffered = prefix_len;
-		dirs[0].bytes = prefix_len;
+	if (prefix_len > 0 &&
+	    direction_preload(&dirs[0], prefix, prefix_len) < 0) {
+		pump_fail(r, client, errno);
+		goto out;
 	}
 
 	for (;;) {

@@ -7,8 +7,6 @@
 
 #include <string.h>
 
-#include "options.h"
-
 static unsigned char fold(unsigned char c, int fold_case)
 {
 	return fold_case && c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a')
@@ -139,27 +137,30 @@ static void route_take_list(const struct addr *list, size_t count,
 		t->backends[t->count++] = &list[i];
 }
 
-void route_decide(const struct options *o, int tls, const char *sni,
+void route_decide(const struct route_table *table, int tls, const char *sni,
 		  const unsigned char *alpn, size_t alpn_len,
 		  struct route_target *t)
 {
 	memset(t, 0, sizeof *t);
 	if (tls) {
-		t->count = route_select(o->routes, o->route_count, sni, alpn,
-					alpn_len, t->backends, ROUTE_MAX_BACKENDS);
+		t->count = route_select(table->routes, table->route_count, sni,
+					alpn, alpn_len, t->backends,
+					ROUTE_MAX_BACKENDS);
 		if (t->count > 0)
 			return;
-		if (o->tls_backend_count > 0) {
-			route_take_list(o->tls_backends, o->tls_backend_count, t);
+		if (table->tls_backend_count > 0) {
+			route_take_list(table->tls_backends,
+					table->tls_backend_count, t);
 			return;
 		}
-	} else if (o->plain_backend_count > 0) {
-		route_take_list(o->plain_backends, o->plain_backend_count, t);
+	} else if (table->plain_backend_count > 0) {
+		route_take_list(table->plain_backends,
+				table->plain_backend_count, t);
 		return;
 	}
-	if (o->exec != NULL) {
-		t->exec = o->exec;
+	if (table->exec != NULL) {
+		t->exec = table->exec;
 		return;
 	}
-	route_take_list(o->backends, o->backend_count, t);
+	route_take_list(table->backends, table->backend_count, t);
 }

@@ -48,7 +48,18 @@ int route_choose_alpn(const struct route *routes, size_t count,
 		      const unsigned char *ext, size_t ext_len,
 		      const unsigned char **proto, size_t *proto_len);
 
-struct options;
+/* What route_decide chooses from: the routing options, by reference. */
+struct route_table {
+	const struct route *routes;
+	size_t route_count;
+	const struct addr *tls_backends;	/* --tls-backend */
+	size_t tls_backend_count;
+	const struct addr *plain_backends;	/* --plain-backend */
+	size_t plain_backend_count;
+	const struct addr *backends;		/* --backend */
+	size_t backend_count;
+	const char *exec;			/* --exec, or NULL */
+};
 
 /* Where one connection goes: a list of backends to try, or a program. */
 struct route_target {
@@ -62,7 +73,7 @@ struct route_target {
  * else --backend.  Plain: --plain-backend, else --exec, else --backend.
  * sni and alpn may be NULL.
  */
-void route_decide(const struct options *o, int tls, const char *sni,
+void route_decide(const struct route_table *table, int tls, const char *sni,
 		  const unsigned char *alpn, size_t alpn_len,
 		  struct route_target *t);
 

@@ -200,6 +200,103 @@ static int enter_connect_sandbox(pid_t child, char *err, size_t err_size)
 	return EX_OSERR;
 }
 
+/*
+ * Parse the options; --check and --new-ticket-key run here.  Returns -1
+ * for a connection to serve, or the exit code.
+ */
+static int configure(struct options *o, int argc, char **argv)
+{
+	char err[1024];
+	int rc = options_parse(o, argc, argv, err, sizeof err);
+
+	log_init(rc == 0 ? o->log : LOG_TO_AUTO);
+	if (rc != 0) {
+		log_error("%s", err);
+		return rc;
+	}
+	if (o->check) {
+		log_init_command();
+		return check_run(o);
+	}
+	if (o->new_ticket_key) {
+		log_init_command();
+		rc = ticket_key_write_new(o->new_ticket_key, err, sizeof err);
+		if (rc != 0)
+			log_error("%s", err);
+		return rc;
+	}
+	if ((rc = options_validate(o, err, sizeof err)) != 0) {
+		log_error("%s", err);
+		return rc;
+	}
+	return -1;
+}
+
+/* --accept-proxy when a launcher started us directly: the header, or the end. */
+static void read_proxy_header(const struct options *o, struct log_summary *s)
+{
+	char err[1024];
+
+	s->phase = "proxy";
+	int rc = conn_accept_proxy(&connection, o->proxy_from,
+				   o->proxy_from_count, o->detect_timeout_ms,
+				   err, sizeof err);
+	if (rc == EX_NOINPUT) {
+		s->closed = "client";
+		finish(s, 0);
+	}
+	if (rc != 0) {
+		log_error("%s", err);
+		s->closed = "tlsmux";
+		finish(s, rc);
+	}
+	s->phase = "handshake";
+}
+
+/* --exec's spawner, forked before the key is read: see program.h. */
+static void start_spawner(const struct options *o,
+			  struct program_spawner *spawner,
+			  struct log_summary *s)
+{
+	char err[1024];
+
+	conn_destination(&connection);
+	struct program_facts base = {.remote = &connection.source,
+				     .local = &connection.destination};
+	if (program_spawner_start(spawner, o->exec, &base, o->user, err,
+				  sizeof err) < 0) {
+		log_error("%s", err);
+		s->closed = "tlsmux";
+		finish(s, EX_OSERR);
+	}
+}
+
+/*
+ * The certificate and key are read during the handshake, once the
+ * client's SNI has chosen them.  Without --user the handshake already
+ * runs in the sandbox (it allows read-only opens); with --user it runs
+ * first, so that a root-only key can be read, then privileges go.
+ */
+static int handshake(const struct options *o, struct tls_conn *t,
+		     pid_t spawner, char *err, size_t err_size)
+{
+	struct sandbox_user user;
+	int rc = tls_start(t, o, &connection, err, err_size);
+
+	if (rc == 0 && o->user != NULL)
+		rc = sandbox_user_find(o->user, &user, err, err_size);
+	if (rc == 0 && o->user == NULL)
+		rc = enter_connect_sandbox(spawner, err, err_size);
+	if (rc == 0)
+		rc = tls_handshake(t, o->handshake_timeout_ms, err, err_size);
+	if (rc == 0 && o->user != NULL) {
+		rc = sandbox_user_switch(&user, err, err_size);
+		if (rc == 0)
+			rc = enter_connect_sandbox(spawner, err, err_size);
+	}
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -213,27 +310,9 @@ int main(int argc, char **argv)
 	 */
 	prctl(PR_SET_DUMPABLE, 0);
 	options_defaults(&o);
-	int rc = options_parse(&o, argc, argv, err, sizeof err);
-	log_init(rc == 0 ? o.log : LOG_TO_AUTO);
-	if (rc != 0) {
-		log_error("%s", err);
+	int rc = configure(&o, argc, argv);
+	if (rc >= 0)
 		return rc;
-	}
-	if (o.check) {
-		log_init_command();
-		return check_run(&o);
-	}
-	if (o.new_ticket_key) {
-		log_init_command();
-		rc = ticket_key_write_new(o.new_ticket_key, err, sizeof err);
-		if (rc != 0)
-			log_error("%s", err);
-		return rc;
-	}
-	if ((rc = options_validate(&o, err, sizeof err)) != 0) {
-		log_error("%s", err);
-		return rc;
-	}
 
 	start_ms = clock_now_ms();
 	int direct = conn_import(&connection, &start_ms) < 0;
@@ -241,58 +320,17 @@ int main(int argc, char **argv)
 		conn_setup(&connection);	/* started directly by a launcher */
 	struct log_summary s = {.client = connection.addr, .path = "tls",
 				.phase = "handshake", .via = connection.via,
-				.extra = log_extra_fields(&o)};
-	if (direct && o.accept_proxy) {
-		s.phase = "proxy";
-		rc = conn_accept_proxy(&connection, o.proxy_from,
-				       o.proxy_from_count, o.detect_timeout_ms,
-				       err, sizeof err);
-		if (rc == EX_NOINPUT) {
-			s.closed = "client";
-			finish(&s, 0);
-		}
-		if (rc != 0) {
-			log_error("%s", err);
-			s.closed = "tlsmux";
-			finish(&s, rc);
-		}
-		s.phase = "handshake";
-	}
+				.extra = options_log_fields(&o)};
+	if (direct && o.accept_proxy)
+		read_proxy_header(&o, &s);
 
 	/* Before the key and the filter: see program.h. */
 	struct program_spawner spawner = {.pid = -1, .control = -1,
 					  .stream = -1};
-	if (o.exec != NULL && o.tls_backend_count == 0) {
-		conn_destination(&connection);
-		struct program_facts base = {.remote = &connection.source,
-					     .local = &connection.destination};
-		if (program_spawner_start(&spawner, o.exec, &base, o.user, err,
-					  sizeof err) < 0) {
-			log_error("%s", err);
-			s.closed = "tlsmux";
-			finish(&s, EX_OSERR);
-		}
-	}
+	if (o.exec != NULL && o.tls_backend_count == 0)
+		start_spawner(&o, &spawner, &s);
 
-	/*
-	 * The certificate and key are read during the handshake, once the
-	 * client's SNI has chosen them.  Without --user the handshake already
-	 * runs in the sandbox (it allows read-only opens); with --user it runs
-	 * first, so that a root-only key can be read, then privileges go.
-	 */
-	struct sandbox_user user;
-	rc = tls_start(&t, &o, &connection, err, sizeof err);
-	if (rc == 0 && o.user != NULL)
-		rc = sandbox_user_find(o.user, &user, err, sizeof err);
-	if (rc == 0 && o.user == NULL)
-		rc = enter_connect_sandbox(spawner.pid, err, sizeof err);
-	if (rc == 0)
-		rc = tls_handshake(&t, o.handshake_timeout_ms, err, sizeof err);
-	if (rc == 0 && o.user != NULL) {
-		rc = sandbox_user_switch(&user, err, sizeof err);
-		if (rc == 0)
-			rc = enter_connect_sandbox(spawner.pid, err, sizeof err);
-	}
+	rc = handshake(&o, &t, spawner.pid, err, sizeof err);
 	if (rc != 0) {
 		log_error("%s", err);
 		s.closed = t.transport_eof ? "client" : "tlsmux";
@@ -302,9 +340,11 @@ int main(int argc, char **argv)
 	}
 	tls_describe(&t, &s);
 
+	struct route_table table;
 	struct route_target target;
-	route_decide(&o, 1, t.sni, (const unsigned char *)t.alpn, t.alpn_len,
-		     &target);
+	options_route_table(&o, &table);
+	route_decide(&table, 1, t.sni, (const unsigned char *)t.alpn,
+		     t.alpn_len, &target);
 	if (target.exec != NULL) {
 		rc = run_program(&o, &t, &spawner, target.exec, &s);
 	} else {

@@ -243,6 +243,66 @@ static int run_program(const struct options *o, struct client *c,
 	return 0;
 }
 
+/*
+ * --accept-proxy: the balancer's header, before the client's bytes.
+ * Returns -1 to go on, or the exit code of a connection that ended.
+ */
+static int read_proxy_header(const struct options *o, struct log_summary *s)
+{
+	char err[1024];
+
+	s->phase = "proxy";
+	int rc = conn_accept_proxy(&connection, o->proxy_from,
+				   o->proxy_from_count, o->detect_timeout_ms,
+				   err, sizeof err);
+	if (rc == EX_NOINPUT) {	/* connected and left, as checks do */
+		s->closed = "client";
+		return finish(s, 0);
+	}
+	if (rc != 0) {
+		log_error("%s", err);
+		s->closed = "tlsmux";
+		return finish(s, rc);
+	}
+	s->via = connection.via;
+	s->phase = "detect";
+	return -1;
+}
+
+/*
+ * Wait for the client's first bytes and classify them into *kind (a
+ * silent client is plain, unless --on-silence close).  Returns -1 to go
+ * on, or the exit code of a connection that ended.
+ */
+static int detect(const struct options *o, struct log_summary *s,
+		  enum sniff_result *kind)
+{
+	size_t seen;
+
+	switch (conn_detect(&connection, o->detect_timeout_ms, kind, &seen)) {
+	case DETECT_DONE:
+		break;
+	case DETECT_CLOSED:
+		s->closed = "client";
+		return finish(s, 0);
+	case DETECT_ERROR:
+		log_error("client: %s", log_strerror(errno));
+		s->closed = "client";
+		return finish(s, EX_IOERR);
+	case DETECT_SILENT:
+		if (o->on_silence == SILENCE_CLOSE) {
+			log_error("client silent for %ld.%03lds: closing",
+				  o->detect_timeout_ms / 1000,
+				  o->detect_timeout_ms % 1000);
+			s->closed = "tlsmux";
+			return finish(s, EX_TEMPFAIL);
+		}
+		*kind = SNIFF_PLAIN;
+		break;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -258,7 +318,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (o.help) {
-		fputs(options_usage, stdout);
+		options_usage(stdout);
 		return 0;
 	}
 	if (o.version) {
@@ -278,49 +338,13 @@ int main(int argc, char **argv)
 	conn_setup(&connection);
 	struct log_summary s = {.client = connection.addr, .path = "none",
 				.phase = "detect",
-				.extra = log_extra_fields(&o)};
+				.extra = options_log_fields(&o)};
 
-	if (o.accept_proxy) {
-		s.phase = "proxy";
-		rc = conn_accept_proxy(&connection, o.proxy_from,
-				       o.proxy_from_count, o.detect_timeout_ms,
-				       err, sizeof err);
-		if (rc == EX_NOINPUT) {	/* connected and left, as checks do */
-			s.closed = "client";
-			return finish(&s, 0);
-		}
-		if (rc != 0) {
-			log_error("%s", err);
-			s.closed = "tlsmux";
-			return finish(&s, rc);
-		}
-		s.via = connection.via;
-		s.phase = "detect";
-	}
-
+	if (o.accept_proxy && (rc = read_proxy_header(&o, &s)) >= 0)
+		return rc;
 	enum sniff_result kind = SNIFF_PLAIN;
-	size_t seen;
-	switch (conn_detect(&connection, o.detect_timeout_ms, &kind, &seen)) {
-	case DETECT_DONE:
-		break;
-	case DETECT_CLOSED:
-		s.closed = "client";
-		return finish(&s, 0);
-	case DETECT_ERROR:
-		log_error("client: %s", log_strerror(errno));
-		s.closed = "client";
-		return finish(&s, EX_IOERR);
-	case DETECT_SILENT:
-		if (o.on_silence == SILENCE_CLOSE) {
-			log_error("client silent for %ld.%03lds: closing",
-				  o.detect_timeout_ms / 1000,
-				  o.detect_timeout_ms % 1000);
-			s.closed = "tlsmux";
-			return finish(&s, EX_TEMPFAIL);
-		}
-		kind = SNIFF_PLAIN;
-		break;
-	}
+	if ((rc = detect(&o, &s, &kind)) >= 0)
+		return rc;
 
 	switch (kind) {
 	case SNIFF_TLS:
@@ -337,8 +361,10 @@ int main(int argc, char **argv)
 	case SNIFF_NEED_MORE:
 		break;
 	}
+	struct route_table table;
 	struct route_target target;
-	route_decide(&o, 0, NULL, NULL, 0, &target);
+	options_route_table(&o, &table);
+	route_decide(&table, 0, NULL, NULL, 0, &target);
 	if (target.exec != NULL)
 		return finish(&s, run_program(&o, &connection, target.exec, &s));
 	return finish(&s, relay_plain(&o, &connection, &target, &s));

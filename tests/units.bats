@@ -65,7 +65,8 @@ with_installed_binary() {
 
 @test "the shell scripts in contrib, tests and bench pass shellcheck" {
 	run shellcheck -s sh "$TLSMUX_ROOT/contrib/certbot-deploy-hook" \
-		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh"
+		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh" \
+		"$TLSMUX_ROOT/tests/function-length.sh"
 	assert_success
 	# From the top of the tree, where the bench scripts' "source=bench/lib.sh" points.
 	cd "$TLSMUX_ROOT"
@@ -112,4 +113,10 @@ with_installed_binary() {
 	assert_equal "$(stat -c %a "$T/etc/key.pem")" 600
 	run ls -A "$T/etc"
 	assert_output $'cert.pem\nkey.pem\ntlsmux.conf'
+}
+
+@test "no function in src/ is longer than 100 lines" {
+	run "$TLSMUX_ROOT/tests/function-length.sh" "$TLSMUX_ROOT"/src/*.c
+	assert_success
+	assert_output ""
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "policy.h"
 #include "unit.h"
 
 #define ERR_SIZE 1024
@@ -823,9 +824,75 @@ static void test_file_too_many_backends(void)
 	CHECK_STR(err, want);
 }
 
-int main(void)
+/*
+ * options_defaults sets what the table's defaults say: applying each
+ * shown default of a duration or a choice changes nothing.  Two stay
+ * unset and are decided later: --verify (it depends on --client-ca) and
+ * --min-version (policy_priority's floor).
+ */
+static void test_table_defaults(void)
 {
+	struct options d, o;
+	char err[ERR_SIZE];
+
+	options_defaults(&d);
+	for (size_t i = 0; i < options_table_size; i++) {
+		const struct option_spec *spec = &options_table[i];
+		const char *text = options_spec_default(spec);
+		if (text == NULL || strcmp(spec->name, "verify") == 0 ||
+		    strcmp(spec->name, "min-version") == 0 ||
+		    (spec->kind != OPTION_DURATION && spec->kind != OPTION_CHOICE))
+			continue;
+		options_defaults(&o);
+		CHECK_INT(options_apply(&o, spec->name, text, err, sizeof err), 0);
+		if (spec->kind == OPTION_DURATION)
+			CHECK_INT(*(long *)((char *)&o + spec->field),
+				  *(long *)((char *)&d + spec->field));
+		else
+			CHECK_INT(*(int *)((char *)&o + spec->field),
+				  *(int *)((char *)&d + spec->field));
+	}
+	CHECK_INT(d.verify, VERIFY_DEFAULT);
+	CHECK_INT(d.min_version, 0);
+	CHECK_INT(options_apply(&o, "min-version", "tls1.2", err, sizeof err), 0);
+	CHECK_INT(o.min_version, POLICY_MIN_DEFAULT);
+}
+
+/* Each kind agrees with the doc: flags show no argument, the rest one. */
+static void test_table_arguments(void)
+{
+	for (size_t i = 0; i < options_table_size; i++) {
+		const struct option_spec *spec = &options_table[i];
+		CHECK_INT(spec->kind == OPTION_FLAG,
+			  options_spec_argument(spec) == NULL);
+		CHECK_INT(options_find(spec->name) == spec, 1);
+	}
+}
+
+/* For tests/options-docs.bats: name, argument, default, config, short. */
+static void dump_table(void)
+{
+	for (size_t i = 0; i < options_table_size; i++) {
+		const struct option_spec *spec = &options_table[i];
+		const char *argument = options_spec_argument(spec);
+		const char *default_text = options_spec_default(spec);
+		printf("%s\t%s\t%s\t%s\t%c\n", spec->name,
+		       argument ? argument : "-",
+		       default_text ? default_text : "-",
+		       spec->in_config ? "config" : "-",
+		       spec->short_name ? spec->short_name : '-');
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--table") == 0) {
+		dump_table();
+		return 0;
+	}
 	tmp_setup();
+	UNIT_RUN(test_table_defaults);
+	UNIT_RUN(test_table_arguments);
 	for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++)
 		test_duration(i);
 	for (size_t i = 0; i < sizeof bad_durations / sizeof bad_durations[0];

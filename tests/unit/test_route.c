@@ -102,10 +102,12 @@ static void parse_options(const char *const *args)
 static const char *decide(int tls, const char *sni, const char *alpn)
 {
 	static char out[512];
+	struct route_table table;
 	struct route_target t;
 	size_t off = 0;
 
-	route_decide(&o, tls, sni, (const unsigned char *)alpn,
+	options_route_table(&o, &table);
+	route_decide(&table, tls, sni, (const unsigned char *)alpn,
 		     alpn ? strlen(alpn) : 0, &t);
 	out[0] = '\0';
 	if (t.exec != NULL)
