@@ -8,7 +8,10 @@
  * nothing and may block.
  * Each -f keeps its text for the life of the process (options point
  * into it), so the harness grows by 1 MiB of address space per input:
- * runs are bounded (-runs) and restarted.
+ * runs are bounded (-runs) and restarted, and the leak check after each
+ * input is off (-detect_leaks=0, in config.flags, as ASAN_OPTIONS from
+ * tests/run overrides the default below): it would scan every kept
+ * buffer, tens of milliseconds an input, to find them all reachable.
  */
 #include <stdint.h>
 #include <stdio.h>
