@@ -257,18 +257,22 @@ clean:
 .PHONY: all check check-system check-unit check-long check-sanitize sanitize-build audit bench demo deb \
         print-linked-packages install uninstall clean FORCE
 
-# libFuzzer harnesses for the pure parsers.  Each runs FUZZ_SECONDS on a
-# scratch copy of its seed corpus, so the committed corpus never grows;
-# crashes are left in FUZZ_WORK.
+# libFuzzer harnesses, one tests/fuzz/fuzz_NAME.c for every parser that
+# sees outside bytes or files a user writes; tests/run takes the same
+# list from those files.  Each runs FUZZ_SECONDS on a scratch copy of its
+# seed corpus (tests/fuzz/corpus/NAME), so the committed corpus never
+# grows; crashes are left in FUZZ_WORK.  tests/fuzz/NAME.dict is its
+# dictionary, tests/fuzz/NAME.flags extra libFuzzer flags, and the
+# reproducers of fixed crashes in tests/fuzz/regress/NAME are replayed
+# first.
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_FLAGS    = -g -O1 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined -D_GNU_SOURCE \
                 -Isrc -std=c11 $(WARNINGS)
 FUZZ_WORK    ?= /tmp/tlsmux-fuzz
-FUZZ_TARGETS  = tests/fuzz/fuzz_sniff tests/fuzz/fuzz_addr \
-                tests/fuzz/fuzz_options tests/fuzz/fuzz_proxyproto \
-                tests/fuzz/fuzz_route tests/fuzz/fuzz_sni
+FUZZ_TARGETS  = $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_GNUTLS   = $(shell $(PKG_CONFIG) --cflags --libs gnutls)
 
 tests/fuzz/fuzz_sniff: tests/fuzz/fuzz_sniff.c src/sniff.c src/sniff.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sniff.c src/sniff.c
@@ -278,6 +282,8 @@ OPTIONS_SRC = src/options.c src/addr.c src/log.c src/cidr.c src/route.c \
               src/proxyproto.c
 tests/fuzz/fuzz_options: tests/fuzz/fuzz_options.c $(OPTIONS_SRC) src/*.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_options.c $(OPTIONS_SRC)
+tests/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(OPTIONS_SRC) src/*.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_config.c $(OPTIONS_SRC)
 tests/fuzz/fuzz_route: tests/fuzz/fuzz_route.c src/route.c src/route.h \
     src/addr.c src/addr.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_route.c src/route.c \
@@ -288,6 +294,31 @@ tests/fuzz/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c src/proxyproto.c \
 	    src/proxyproto.c
 tests/fuzz/fuzz_sni: tests/fuzz/fuzz_sni.c src/sni.c src/sni.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_sni.c src/sni.c
+tests/fuzz/fuzz_cidr: tests/fuzz/fuzz_cidr.c src/cidr.c src/cidr.h \
+    src/proxyproto.c src/proxyproto.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_cidr.c src/cidr.c \
+	    src/proxyproto.c
+tests/fuzz/fuzz_allow: tests/fuzz/fuzz_allow.c src/allow.c src/allow.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_allow.c src/allow.c
+tests/fuzz/fuzz_pem: tests/fuzz/fuzz_pem.c src/pem.c src/pem.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_pem.c src/pem.c
+# The peeker's connection stages on a socketpair or pipe, in process.
+CONN_SRC = src/conn.c src/cidr.c src/proxyproto.c src/sniff.c src/log.c \
+           src/pump.c
+tests/fuzz/fuzz_conn: tests/fuzz/fuzz_conn.c $(CONN_SRC) src/*.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_conn.c $(CONN_SRC)
+# These link GnuTLS (not instrumented: coverage counts our code only).
+tests/fuzz/fuzz_policy: tests/fuzz/fuzz_policy.c src/policy.c src/policy.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_policy.c src/policy.c \
+	    $(FUZZ_GNUTLS)
+tests/fuzz/fuzz_ticket: tests/fuzz/fuzz_ticket.c src/ticket.c src/ticket.h \
+    src/log.c src/pump.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_ticket.c src/ticket.c \
+	    src/log.c src/pump.c $(FUZZ_GNUTLS)
+CERTS_SRC = src/certs.c src/pem.c src/sni.c src/log.c src/pump.c
+tests/fuzz/fuzz_certs: tests/fuzz/fuzz_certs.c $(CERTS_SRC) src/*.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_certs.c $(CERTS_SRC) \
+	    $(FUZZ_GNUTLS)
 
 # Runs every harness, prints each one's final stats line, fails if any crashed.
 fuzz: $(FUZZ_TARGETS)
@@ -297,11 +328,18 @@ fuzz: $(FUZZ_TARGETS)
 	    work=$(FUZZ_WORK)/$$name; \
 	    rm -rf "$$work" && mkdir -p "$$work/corpus" || exit 1; \
 	    cp tests/fuzz/corpus/$$name/* "$$work/corpus/" || exit 1; \
-	    dict=; \
+	    dict=; flags=; \
 	    [ -f tests/fuzz/$$name.dict ] && dict=-dict=tests/fuzz/$$name.dict; \
+	    [ -f tests/fuzz/$$name.flags ] && flags=$$(cat tests/fuzz/$$name.flags); \
+	    if [ -d tests/fuzz/regress/$$name ] && \
+	        ! ./$$bin tests/fuzz/regress/$$name/* >"$$work/regress.log" 2>&1; then \
+	        tail -n 40 "$$work/regress.log"; \
+	        echo "fuzz_$$name: FAILED on a reproducer in tests/fuzz/regress/$$name"; \
+	        failed=1; continue; \
+	    fi; \
 	    echo "fuzz_$$name: $(FUZZ_SECONDS)s, log in $$work/log"; \
 	    if ./$$bin -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        -artifact_prefix="$$work/" $$dict "$$work/corpus" \
+	        -artifact_prefix="$$work/" $$dict $$flags "$$work/corpus" \
 	        >"$$work/log" 2>&1; then \
 	        echo "fuzz_$$name: $$(grep -E '^#[0-9]+[[:space:]]+DONE' "$$work/log" | tail -n 1)"; \
 	    else \

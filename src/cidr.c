@@ -60,6 +60,17 @@ int cidr_parse(const char *text, struct cidr *out, const char **why)
 			return -1;
 		}
 	}
+	/*
+	 * Peers are matched unmapped (::ffff:192.0.2.1 is 192.0.2.1), so a
+	 * range in IPv4-mapped form could never match anything: refused,
+	 * rather than a trusted source that silently is not.
+	 */
+	static const unsigned char v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
+	if (out->family == AF_INET6 && out->prefix >= 96 &&
+	    memcmp(out->ip, v4_mapped, sizeof v4_mapped) == 0) {
+		*why = "IPv4-mapped address: write the IPv4 range";
+		return -1;
+	}
 	return 0;
 }
 

@@ -46,7 +46,6 @@ static const struct match_case matches[] = {
 	{"2001:db8::/33", "2001:db8:7fff::1", 1},
 	{"2001:db8::/33", "2001:db8:8000::1", 0},
 	{"::/0", "fe80::1", 1},
-	{"::ffff:0:0/96", "10.0.0.1", 0},	/* v6 ranges match v6 peers */
 	{"unix", "unix", 1},
 	{"unix", "127.0.0.1", 0},
 	{"127.0.0.1", "unix", 0},
@@ -87,6 +86,10 @@ static const struct bad_case bads[] = {
 	{"2001:db8::1/32", "address has bits set beyond the prefix"},
 	{"[::1]", "expected an address or address/prefix"},
 	{"UNIX", "expected an address or address/prefix"},
+	/* Peers are unmapped before matching: such a range would match nothing. */
+	{"::ffff:192.0.2.1", "IPv4-mapped address: write the IPv4 range"},
+	{"::ffff:192.0.2.0/120", "IPv4-mapped address: write the IPv4 range"},
+	{"::ffff:0:0/96", "IPv4-mapped address: write the IPv4 range"},
 };
 
 static void bad_table(void)
