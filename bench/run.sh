@@ -4,7 +4,8 @@
 # connection), bulk
 # throughput through one connection (curl, 1 GiB each way), small
 # messages (redis-benchmark: latency with one client, throughput with
-# 50), CPU per connection and memory per idle connection.  Writes
+# 50), CPU per connection and memory per idle connection; then a
+# reconnect storm (bench/storm.sh).  Writes
 # bench/results/ (results.md, data.tsv, chart.png) and prints the tables.
 #   bench/run.sh            (make bench installs the packages first)
 # Every figure is the best of several rounds, each round going through
@@ -12,7 +13,8 @@
 # does not fall on one contender only.  Knobs: BENCH_SECONDS (length of
 # one connection-rate run, 2), BENCH_ROUNDS (rounds of connection rates,
 # 8), BENCH_BULK_ROUNDS (1 GiB transfers, 3; 0 skips them), BENCH_MESSAGE_ROUNDS
-# (Redis, 2; 0 skips them), BENCH_ONLY (space-separated contenders), BENCH_OUT (output
+# (Redis, 2; 0 skips them), BENCH_STORM=0 (no reconnect storm, else
+# bench/storm.sh with its STORM_SIZES, STORM_ROUNDS), BENCH_ONLY (space-separated contenders), BENCH_OUT (output
 # folder), BENCH_KEEP=1 (keep the scratch folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -217,41 +219,12 @@ setup_stunnel() {
 # haproxy_mt with HAProxy's default thread count (one per CPU).
 haproxy_config() {	# haproxy_config NAME [GLOBAL LINE]: writes $work/NAME.cfg
 	local name=$1 cfg=$work/$1.cfg b
-	cat >"$cfg" <<-EOF
-		global
-		    maxconn 4000
-		${2:-}
-		defaults
-		    mode tcp
-		    timeout connect 5s
-		    timeout client 60s
-		    timeout server 60s
-	EOF
+	haproxy_seed_global "${2:-}" >"$cfg"
 	for b in http redis; do
 		local to p
 		to=$(backend_port "$b")
 		p=$(free_port)
-		# Abstract names are per network namespace: unique per instance.
-		cat >>"$cfg" <<-EOF
-			frontend mux_$b
-			    bind 127.0.0.1:$p
-			    tcp-request inspect-delay 2s
-			    tcp-request content accept if { req.ssl_hello_type 1 }
-			    use_backend to_tls_$b if { req.ssl_hello_type 1 }
-			    default_backend to_plain_$b
-			backend to_tls_$b
-			    server tls abns@$name-$$-tls-$b send-proxy-v2
-			backend to_plain_$b
-			    server plain abns@$name-$$-plain-$b send-proxy-v2
-			frontend tls_$b
-			    bind abns@$name-$$-tls-$b accept-proxy ssl crt $work/combined.pem
-			    default_backend app_$b
-			frontend plain_$b
-			    bind abns@$name-$$-plain-$b accept-proxy
-			    default_backend app_$b
-			backend app_$b
-			    server app 127.0.0.1:$to
-		EOF
+		haproxy_seed "$name-$b" "$p" "$to" "$work/combined.pem" >>"$cfg"
 		port[$name:$b]=$p
 	done
 	cg[$name:http]=$cgroot/$name
@@ -261,7 +234,7 @@ haproxy_config() {	# haproxy_config NAME [GLOBAL LINE]: writes $work/NAME.cfg
 setup_haproxy() {
 	label[haproxy]="HAProxy, 1 thread"
 	modes[haproxy]="plain tls"
-	haproxy_config haproxy "    nbthread 1"
+	haproxy_config haproxy "nbthread 1"
 }
 setup_haproxy_mt() {
 	label[haproxy_mt]="HAProxy, $(nproc) threads (default)"
@@ -543,6 +516,12 @@ esac
 for c in $contenders; do
 	case " ${modes[$c]} " in *" tls "*) measure_negotiated "$c" ;; esac
 done
+# N TLS clients at the same instant, tlsmux against HAProxy (1 thread).
+storm=$work/storm.md
+if [ "${BENCH_STORM:-1}" != 0 ]; then
+	note "reconnect storm (bench/storm.sh)"
+	bench/storm.sh >"$storm" || { note "  storm failed"; : >"$storm"; }
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
@@ -575,6 +554,14 @@ versions() {
 mkdir -p "$out"
 python3 bench/report.py "$work/meta.tsv" "$data" "$out"
 # A shortened run (BENCH_BULK_ROUNDS=0...) leaves panels empty: no chart then.
+if [ -s "$storm" ]; then
+	{
+		echo "### Reconnect storm (bench/storm.sh: N TLS clients connect at once, one request each)"
+		echo
+		cat "$storm"
+		echo
+	} >>"$out/results.md"
+fi
 gnuplot -e "dir='$out'" bench/chart.gp 2>/dev/null || note "chart not drawn: a panel has no figures"
 cp "$data" "$out/data.tsv"
 cp "$work/meta.tsv" "$out/meta.tsv"	# report.py META DATA OUT redraws the report
