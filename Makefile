@@ -26,21 +26,31 @@ ALL_CPPFLAGS = -D_GNU_SOURCE -DTLSMUX_VERSION='"$(VERSION)"' \
 ALL_CFLAGS   = -std=c11 $(WARNINGS) $(HARDENING) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS  = $(LDHARDENING) $(SANFLAGS) $(LDFLAGS)
 GNUTLS_CFLAGS = $(shell $(PKG_CONFIG) --cflags gnutls)
-# tlsmux-tls links GnuTLS and the libraries under it statically (p11-kit
-# ships no static library): the dynamic loader resolving their symbols
-# at every start cost a quarter of a TLS connection's instructions.  Such
-# a binary must be rebuilt when a GnuTLS update fixes a flaw;
-# make GNUTLS_STATIC= links them as shared libraries instead.
+# tlsmux-tls links GnuTLS and the libraries under it statically: the
+# dynamic loader resolving their symbols at every start cost a quarter of
+# a TLS connection's instructions.  p11-kit ships no static library, so
+# its functions come from src/p11kit_none.c (PKCS#11 unavailable), and
+# tlsmux-tls is linked -static-pie with glibc too: no loader at all, a
+# tenth of a TLS connection's instructions less.  Such a binary must be
+# rebuilt when a GnuTLS or glibc update fixes a flaw; make GNUTLS_STATIC=
+# links them as shared libraries instead.  Sanitizers need the shared
+# glibc, and so the real p11-kit.
 GNUTLS_STATIC ?= 1
 GNUTLS_LIBS_STATIC = -Wl,-Bstatic \
     $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs gnutls)) \
     -Wl,-Bdynamic -lp11-kit
-GNUTLS_LIBS = $(if $(GNUTLS_STATIC),$(GNUTLS_LIBS_STATIC),$(shell $(PKG_CONFIG) --libs gnutls))
+GNUTLS_LIBS_SHARED = $(shell $(PKG_CONFIG) --libs gnutls)
+TLS_FULLY_STATIC = $(if $(SANITIZE),,$(GNUTLS_STATIC))
+TLS_LDFLAGS = $(if $(TLS_FULLY_STATIC),-static-pie)
+TLS_LIBS = $(if $(TLS_FULLY_STATIC),src/p11kit_none.o \
+    $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs gnutls)), \
+    $(if $(GNUTLS_STATIC),$(GNUTLS_LIBS_STATIC),$(GNUTLS_LIBS_SHARED)))
 # The Debian packages linked in, with their versions (a -dev package
 # requires its library at its own version): tlsmux --check warns once
 # the system has others, that is when the binaries need rebuilding.
 LINKED_PACKAGES = $(if $(GNUTLS_STATIC),libgnutls30 libnettle8 libhogweed6 \
-    libgmp10 libtasn1-6 libidn2-0 libunistring2) $(if $(PEEKER_STATIC),libc6)
+    libgmp10 libtasn1-6 libidn2-0 libunistring2) \
+    $(if $(or $(PEEKER_STATIC),$(TLS_FULLY_STATIC)),libc6)
 LINKED_VERSIONS := $(if $(strip $(LINKED_PACKAGES)),$(shell dpkg-query -W \
     -f '$${Package}:$${Architecture}=$${Version} ' $(LINKED_PACKAGES) 2>/dev/null))
 
@@ -72,21 +82,28 @@ tlsmux: src/tlsmux.o $(CORE_OBJ)
 
 # The same peeker against the shared glibc, for valgrind: memcheck cannot
 # follow malloc in a static binary.  It finds tlsmux-tls beside itself.
-build/shared/tlsmux: src/tlsmux.o $(CORE_OBJ)
+# The same for tlsmux-tls, which it finds beside itself: GnuTLS static,
+# glibc and p11-kit shared.
+build/shared/tlsmux: src/tlsmux.o $(CORE_OBJ) build/shared/tlsmux-tls
 	mkdir -p build/shared
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ src/tlsmux.o $(CORE_OBJ)
-	ln -sf ../../tlsmux-tls build/shared/tlsmux-tls
-
-tlsmux-tls: src/tlsmux-tls.o $(CORE_OBJ) $(TLS_OBJ)
+build/shared/tlsmux-tls: src/tlsmux-tls.o $(CORE_OBJ) $(TLS_OBJ)
+	mkdir -p build/shared
+	rm -f $@
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ src/tlsmux-tls.o $(CORE_OBJ) \
-	    $(TLS_OBJ) $(GNUTLS_LIBS)
+	    $(TLS_OBJ) $(if $(GNUTLS_STATIC),$(GNUTLS_LIBS_STATIC),$(GNUTLS_LIBS_SHARED))
+
+tlsmux-tls: src/tlsmux-tls.o $(CORE_OBJ) $(TLS_OBJ) $(if $(TLS_FULLY_STATIC),src/p11kit_none.o)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(TLS_LDFLAGS) -o $@ src/tlsmux-tls.o \
+	    $(CORE_OBJ) $(TLS_OBJ) $(TLS_LIBS)
 
 GNUTLS_OBJ = src/tls.o src/check.o src/certs.o src/clientcert.o src/ticket.o \
              src/tlsmux-tls.o
 $(GNUTLS_OBJ): ALL_CPPFLAGS += $(GNUTLS_CFLAGS)
+src/p11kit_none.o: ALL_CPPFLAGS += $(shell $(PKG_CONFIG) --cflags p11-kit-1)
 src/check.o: ALL_CPPFLAGS += -DTLSMUX_LINKED_PACKAGES='"$(strip $(LINKED_VERSIONS))"'
 
-$(CORE_OBJ) src/tlsmux.o src/tlsmux-tls.o $(TLS_OBJ): src/*.h Makefile .build-flags
+$(CORE_OBJ) src/tlsmux.o src/tlsmux-tls.o $(TLS_OBJ) src/p11kit_none.o: src/*.h Makefile .build-flags
 
 # Objects remember the flags they were built with: switching SANITIZE=1
 # (or CC, CFLAGS, PREFIX...) on or off rebuilds them instead of mixing builds.

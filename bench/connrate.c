@@ -15,6 +15,12 @@
  * Prints: "connections N errors N seconds S rate R finished N", where
  * finished also counts the connections that ended after the S seconds
  * (for dividing the servers' CPU time over the whole run).
+ *
+ * A reconnect storm, as after a server restart: --once opens all C
+ * connections at the same instant, each does its one request and is not
+ * replaced; a connection not over within S seconds counts as failed.
+ * Prints: "storm C ok N failed N last_ms T median_ms T", the times from
+ * the first connect to the end of the last (of the median) success.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +57,8 @@ static size_t request_len;
 static int epoll_fd;
 static long done, errors, finished;
 static double end;	/* connections that end later are not counted */
+static double start;
+static double *latencies;	/* --once: seconds from start, per success */
 
 static double now(void)
 {
@@ -70,9 +79,11 @@ static void slot_close(struct slot *s, int ok)
 {
 	finished++;
 	if (now() <= end) {
-		if (ok && strncmp(s->head, "HTTP/1.1 200", 12) == 0)
+		if (ok && strncmp(s->head, "HTTP/1.1 200", 12) == 0) {
+			if (latencies != NULL)
+				latencies[done] = now() - start;
 			done++;
-		else
+		} else
 			errors++;
 	}
 	if (s->ssl != NULL) {
@@ -209,14 +220,23 @@ static int slot_step(struct slot *s)
 	}
 }
 
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv)
 {
-	int concurrency = 8, tls = 0, arg = 1;
+	int concurrency = 8, tls = 0, once = 0, arg = 1;
 	double seconds = 5;
 
 	for (; arg < argc && argv[arg][0] == '-'; arg++) {
 		if (strcmp(argv[arg], "--tls") == 0)
 			tls = 1;
+		else if (strcmp(argv[arg], "--once") == 0)
+			once = 1;
 		else if (strcmp(argv[arg], "-c") == 0 && arg + 1 < argc)
 			concurrency = atoi(argv[++arg]);
 		else if (strcmp(argv[arg], "-d") == 0 && arg + 1 < argc)
@@ -224,9 +244,10 @@ int main(int argc, char **argv)
 		else
 			break;
 	}
-	if (argc - arg != 3 || concurrency < 1 || concurrency > 1024 ||
+	if (argc - arg != 3 || concurrency < 1 ||
+	    concurrency > (once ? 20000 : 1024) ||
 	    inet_pton(AF_INET, argv[arg], &server.sin_addr) != 1) {
-		fprintf(stderr, "usage: connrate [--tls] [-c N] [-d SECONDS] HOST PORT PATH\n");
+		fprintf(stderr, "usage: connrate [--tls] [--once] [-c N] [-d SECONDS] HOST PORT PATH\n");
 		return 64;
 	}
 	server.sin_family = AF_INET;
@@ -245,11 +266,22 @@ int main(int argc, char **argv)
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 
 	struct slot *slots = calloc((size_t)concurrency, sizeof *slots);
-	end = now() + seconds;
+	if (once) {
+		/* A socket each, and the usual soft limit is 1024 files. */
+		struct rlimit files;
+		getrlimit(RLIMIT_NOFILE, &files);
+		files.rlim_cur = files.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &files);
+		latencies = calloc((size_t)concurrency, sizeof *latencies);
+	}
+	start = now();
+	end = start + seconds;
 	int open = 0;
 	for (int i = 0; i < concurrency; i++)
 		if (slot_open(&slots[i]) == 0)
 			open++;
+		else if (once)
+			errors++;
 	while (open > 0) {
 		struct epoll_event events[64];
 		double left = end - now();
@@ -260,13 +292,21 @@ int main(int argc, char **argv)
 			struct slot *s = events[i].data.ptr;
 			if (slot_step(s)) {
 				open--;
-				if (now() < end && slot_open(s) == 0)
+				if (!once && now() < end && slot_open(s) == 0)
 					open++;
 			}
 		}
 		/* Past the end, finish what is in flight, but not forever. */
-		if (now() > end + 10)
+		if (now() > end + (once ? 0 : 10))
 			break;
+	}
+	if (once) {
+		qsort(latencies, (size_t)done, sizeof *latencies, by_value);
+		printf("storm %d ok %ld failed %ld last_ms %.0f median_ms %.0f\n",
+		       concurrency, done, concurrency - done,
+		       done > 0 ? latencies[done - 1] * 1000 : 0.0,
+		       done > 0 ? latencies[done / 2] * 1000 : 0.0);
+		return done > 0 ? 0 : 1;
 	}
 	printf("connections %ld errors %ld seconds %.3f rate %.1f finished %ld\n",
 	       done, errors, seconds, (double)done / seconds, finished);

@@ -76,3 +76,46 @@ stop_launcher() {
 	kill -TERM "$launcher" 2>/dev/null || true
 	wait "$2" || true
 }
+
+# haproxy_seed_global [LINE]: the global and defaults sections of that
+# configuration (LINE: one more global setting, e.g. nbthread 1).
+haproxy_seed_global() {
+	cat <<-EOF
+		global
+		    maxconn 4000
+		    ${1:-}
+		defaults
+		    mode tcp
+		    timeout connect 5s
+		    timeout client 60s
+		    timeout server 60s
+	EOF
+}
+
+# haproxy_seed NAME PORT BACKEND_PORT PEM: the configuration users start
+# from to share one port with HAProxy (req.ssl_hello_type, then PROXY v2
+# to a TLS and a plain frontend on abstract sockets), for one backend.
+# Abstract names are per network namespace: NAME keeps them apart.
+haproxy_seed() {
+	local name=$1 port=$2 to=$3 pem=$4
+	cat <<-EOF
+		frontend mux_$name
+		    bind 127.0.0.1:$port
+		    tcp-request inspect-delay 2s
+		    tcp-request content accept if { req.ssl_hello_type 1 }
+		    use_backend to_tls_$name if { req.ssl_hello_type 1 }
+		    default_backend to_plain_$name
+		backend to_tls_$name
+		    server tls abns@$name-$$-tls send-proxy-v2
+		backend to_plain_$name
+		    server plain abns@$name-$$-plain send-proxy-v2
+		frontend tls_$name
+		    bind abns@$name-$$-tls accept-proxy ssl crt $pem
+		    default_backend app_$name
+		frontend plain_$name
+		    bind abns@$name-$$-plain accept-proxy
+		    default_backend app_$name
+		backend app_$name
+		    server app 127.0.0.1:$to
+	EOF
+}

@@ -4,15 +4,17 @@
 # connection), bulk
 # throughput through one connection (curl, 1 GiB each way), small
 # messages (redis-benchmark: latency with one client, throughput with
-# 50), CPU per connection and memory per idle connection.  Writes
+# 50), CPU per connection and memory per idle connection; then a
+# reconnect storm (bench/storm.sh).  Writes
 # bench/results/ (results.md, data.tsv, chart.png) and prints the tables.
 #   bench/run.sh            (make bench installs the packages first)
 # Every figure is the best of several rounds, each round going through
 # all contenders in turn, so that a burst of other work on the machine
 # does not fall on one contender only.  Knobs: BENCH_SECONDS (length of
 # one connection-rate run, 2), BENCH_ROUNDS (rounds of connection rates,
-# 8), BENCH_BULK_ROUNDS (1 GiB transfers, 3), BENCH_MESSAGE_ROUNDS (Redis,
-# 2), BENCH_ONLY (space-separated contenders), BENCH_OUT (output
+# 8), BENCH_BULK_ROUNDS (1 GiB transfers, 3; 0 skips them), BENCH_MESSAGE_ROUNDS
+# (Redis, 2; 0 skips them), BENCH_STORM=0 (no reconnect storm, else
+# bench/storm.sh with its STORM_SIZES, STORM_ROUNDS), BENCH_ONLY (space-separated contenders), BENCH_OUT (output
 # folder), BENCH_KEEP=1 (keep the scratch folder).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,7 @@ bulk_rounds=${BENCH_BULK_ROUNDS:-3}
 message_rounds=${BENCH_MESSAGE_ROUNDS:-2}
 out=${BENCH_OUT:-$root/bench/results}
 idle_count=20
-all_contenders="tlsmux pump haproxy stunnel sslh socat hitch direct"
+all_contenders="tlsmux pump haproxy haproxy_mt stunnel sslh socat hitch direct"
 contenders=${BENCH_ONLY:-$all_contenders}
 
 work=$(mktemp -d /tmp/tlsmux-bench.XXXXXX)
@@ -210,51 +212,34 @@ setup_stunnel() {
 		launcher "stunnel:$b" stunnel4 "$work/stunnel-inetd-$b.conf"
 	done
 }
-# The usual way to share one port with HAProxy: inspect the first bytes,
-# hand TLS and plain to two loopback frontends with PROXY v2.
-setup_haproxy() {
-	label[haproxy]="HAProxy"
-	modes[haproxy]="plain tls"
-	local cfg=$work/haproxy.cfg b
-	cat >"$cfg" <<-EOF
-		global
-		    maxconn 4000
-		defaults
-		    mode tcp
-		    timeout connect 5s
-		    timeout client 60s
-		    timeout server 60s
-	EOF
+# The configuration users start from to share one port with HAProxy:
+# inspect the first bytes, hand TLS and plain with PROXY v2 to two
+# frontends on abstract sockets (abns@), one of them terminating TLS.
+# haproxy runs it with one thread, the figure tlsmux is compared with;
+# haproxy_mt with HAProxy's default thread count (one per CPU).
+haproxy_config() {	# haproxy_config NAME [GLOBAL LINE]: writes $work/NAME.cfg
+	local name=$1 cfg=$work/$1.cfg b
+	haproxy_seed_global "${2:-}" >"$cfg"
 	for b in http redis; do
-		local to
+		local to p
 		to=$(backend_port "$b")
-		local p tls_p plain_p
-		p=$(free_port) tls_p=$(free_port) plain_p=$(free_port)
-		cat >>"$cfg" <<-EOF
-			frontend mux_$b
-			    bind 127.0.0.1:$p
-			    tcp-request inspect-delay 2s
-			    tcp-request content accept if { req.ssl_hello_type 1 }
-			    use_backend to_tls_$b if { req.ssl_hello_type 1 }
-			    default_backend to_plain_$b
-			backend to_tls_$b
-			    server tls 127.0.0.1:$tls_p send-proxy-v2
-			backend to_plain_$b
-			    server plain 127.0.0.1:$plain_p send-proxy-v2
-			frontend tls_$b
-			    bind 127.0.0.1:$tls_p accept-proxy ssl crt $work/combined.pem
-			    default_backend app_$b
-			frontend plain_$b
-			    bind 127.0.0.1:$plain_p accept-proxy
-			    default_backend app_$b
-			backend app_$b
-			    server app 127.0.0.1:$to
-		EOF
-		port[haproxy:$b]=$p
+		p=$(free_port)
+		haproxy_seed "$name-$b" "$p" "$to" "$work/combined.pem" >>"$cfg"
+		port[$name:$b]=$p
 	done
-	cg[haproxy:http]=$cgroot/haproxy
-	cg[haproxy:redis]=$cgroot/haproxy
-	start haproxy "$cgroot/haproxy" -- haproxy -db -f "$cfg"
+	cg[$name:http]=$cgroot/$name
+	cg[$name:redis]=$cgroot/$name
+	start "$name" "$cgroot/$name" -- haproxy -db -f "$cfg"
+}
+setup_haproxy() {
+	label[haproxy]="HAProxy, 1 thread"
+	modes[haproxy]="plain tls"
+	haproxy_config haproxy "nbthread 1"
+}
+setup_haproxy_mt() {
+	label[haproxy_mt]="HAProxy, $(nproc) threads (default)"
+	modes[haproxy_mt]="plain tls"
+	haproxy_config haproxy_mt
 }
 # sslh-fork tells TLS from the rest and hands TLS to a stunnel daemon.
 setup_sslh() {
@@ -531,6 +516,12 @@ esac
 for c in $contenders; do
 	case " ${modes[$c]} " in *" tls "*) measure_negotiated "$c" ;; esac
 done
+# N TLS clients at the same instant, tlsmux against HAProxy (1 thread).
+storm=$work/storm.md
+if [ "${BENCH_STORM:-1}" != 0 ]; then
+	note "reconnect storm (bench/storm.sh)"
+	bench/storm.sh >"$storm" || { note "  storm failed"; : >"$storm"; }
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- report
@@ -562,7 +553,16 @@ versions() {
 } >"$work/meta.tsv"
 mkdir -p "$out"
 python3 bench/report.py "$work/meta.tsv" "$data" "$out"
-gnuplot -e "dir='$out'" bench/chart.gp
+# A shortened run (BENCH_BULK_ROUNDS=0...) leaves panels empty: no chart then.
+if [ -s "$storm" ]; then
+	{
+		echo "### Reconnect storm (bench/storm.sh: N TLS clients connect at once, one request each)"
+		echo
+		cat "$storm"
+		echo
+	} >>"$out/results.md"
+fi
+gnuplot -e "dir='$out'" bench/chart.gp 2>/dev/null || note "chart not drawn: a panel has no figures"
 cp "$data" "$out/data.tsv"
 cp "$work/meta.tsv" "$out/meta.tsv"	# report.py META DATA OUT redraws the report
 cat "$out/results.md"

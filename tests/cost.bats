@@ -85,6 +85,8 @@ server_hellos() {
 	refute_output --partial libgnutls
 	refute_output --partial libnettle
 	refute_output --partial libgmp
+	# Not even glibc or p11-kit (src/p11kit_none.c), unless sanitized.
+	grep -q libasan <<<"$output" || assert_output --partial "statically linked"
 	local version
 	version=$(dpkg-query -W -f '${Version}' libgnutls30)
 

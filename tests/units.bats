@@ -71,7 +71,8 @@ with_installed_binary() {
 	# From the top of the tree, where the bench scripts' "source=bench/lib.sh" points.
 	cd "$TLSMUX_ROOT"
 	run shellcheck contrib/demo.sh tests/run bench/lib.sh bench/run.sh bench/conncost.sh \
-		bench/testssl.sh bench/sni-cost.sh bench/resume-cost.sh bench/sandboxcost.sh
+		bench/testssl.sh bench/sni-cost.sh bench/resume-cost.sh bench/sandboxcost.sh \
+		bench/storm.sh
 	assert_success
 }
 
