@@ -66,13 +66,16 @@ with_installed_binary() {
 @test "the shell scripts in contrib, tests and bench pass shellcheck" {
 	run shellcheck -s sh "$TLSMUX_ROOT/contrib/certbot-deploy-hook" \
 		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh" \
-		"$TLSMUX_ROOT/tests/function-length.sh"
+		"$TLSMUX_ROOT/tests/function-length.sh" \
+		"$TLSMUX_ROOT/debian/tlsmux.prerm" "$TLSMUX_ROOT/debian/tlsmux.postrm"
 	assert_success
 	# From the top of the tree, where the bench scripts' "source=bench/lib.sh" points.
 	cd "$TLSMUX_ROOT"
 	run shellcheck contrib/demo.sh tests/run bench/lib.sh bench/run.sh bench/conncost.sh \
 		bench/testssl.sh bench/sni-cost.sh bench/resume-cost.sh bench/sandboxcost.sh \
-		bench/storm.sh
+		bench/storm.sh tests/system/run
+	assert_success
+	run shellcheck -s bash tests/lib/shared.bash tests/system/lib.bash
 	assert_success
 }
 

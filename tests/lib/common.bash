@@ -10,6 +10,8 @@ export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-90}"
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
+# shellcheck source=tests/lib/shared.bash
+source "$TLSMUX_ROOT/tests/lib/shared.bash"
 
 # Certificates shared by a file's tests: a CA and a server cert for localhost.
 make_certs() {
@@ -66,18 +68,6 @@ dump_logs() {
 	fi
 }
 
-# wait_until SECONDS COMMAND...: poll until COMMAND succeeds or the deadline passes.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			echo "timed out waiting for: $*" >&2
-			return 1
-		fi
-		sleep 0.02
-	done
-}
 
 port_listening() { ss -Hltn "sport = :$1" | grep -q .; }
 
@@ -162,15 +152,6 @@ wait_for_summary() {
 plain_client() { timeout 20 socat -t 15 - "TCP:127.0.0.1:$PORT"; }
 gnutls_client() {
 	timeout 20 gnutls-cli --logfile=/dev/null --x509cafile "$CA" -p "$PORT" "$@" localhost
-}
-# A plain and then a TLS client each send one line through $PORT and read it back.
-assert_hello_both_paths() {
-	run plain_client <<<"plain hello"
-	assert_success
-	assert_output "plain hello"
-	run gnutls_client <<<"tls hello"
-	assert_success
-	assert_output --partial "tls hello"
 }
 openssl_client() {
 	timeout 20 openssl s_client -quiet -no_ign_eof -verify_return_error \

@@ -26,12 +26,7 @@ teardown() { dump_system; }
 pid_of_instance() { ct systemctl show -P MainPID "$(instances | head -n 1)"; }
 
 @test "a plain client and a TLS client on the one shipped port" {
-	run plain_client <<<"plain hello"
-	assert_success
-	assert_output "plain hello"
-	run gnutls_client <<<"tls hello"
-	assert_success
-	assert_output --partial "tls hello"
+	assert_hello_both_paths
 }
 
 @test "3 MB each way on both paths: sha256 equal at the client and at the backend" {

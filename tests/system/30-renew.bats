@@ -22,16 +22,22 @@ served_cn() {
 		report_field cn.report peer_cn
 }
 
+# renew CERT KEY: certbot's renewal of a lineage to these files of $W, then
+# the shipped deploy hook, as certbot runs it.
+renew() {
+	ct mkdir -p /etc/letsencrypt/live/example.org
+	ct cp "$W/$1" /etc/letsencrypt/live/example.org/fullchain.pem
+	ct cp "$W/$2" /etc/letsencrypt/live/example.org/privkey.pem
+	ct env RENEWED_LINEAGE=/etc/letsencrypt/live/example.org \
+		/usr/libexec/tlsmux/certbot-deploy-hook
+}
+
 @test "the certbot deploy hook: the renewed pair serves the next connection, a session opened before keeps flowing" {
 	assert_equal "$(served_cn)" server
 	live_client before --tls
 	live_client before-plain
 	make_pair renewed
-	ct mkdir -p /etc/letsencrypt/live/example.org
-	ct cp "$W/renewed.pem" /etc/letsencrypt/live/example.org/fullchain.pem
-	ct cp "$W/renewed.key" /etc/letsencrypt/live/example.org/privkey.pem
-	run ct env RENEWED_LINEAGE=/etc/letsencrypt/live/example.org \
-		/usr/libexec/tlsmux/certbot-deploy-hook
+	run renew renewed.pem renewed.key
 	assert_success
 	assert_output --partial "installed /etc/tlsmux/cert.pem and /etc/tlsmux/key.pem"
 	run ct stat -c '%a %U:%G' /etc/tlsmux/key.pem /etc/tlsmux/cert.pem
@@ -45,10 +51,7 @@ served_cn() {
 
 @test "the hook refuses a key that does not match and leaves the served pair alone" {
 	make_pair stray
-	ct cp "$W/server.pem" /etc/letsencrypt/live/example.org/fullchain.pem
-	ct cp "$W/stray.key" /etc/letsencrypt/live/example.org/privkey.pem
-	run ct env RENEWED_LINEAGE=/etc/letsencrypt/live/example.org \
-		/usr/libexec/tlsmux/certbot-deploy-hook
+	run renew server.pem stray.key
 	assert_failure
 	assert_output --partial "left unchanged"
 	assert_equal "$(served_cn)" renewed

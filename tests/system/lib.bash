@@ -7,6 +7,8 @@ TLSMUX_ROOT="$(cd "$BATS_TEST_DIRNAME/../.." && pwd)"
 export BATS_TEST_TIMEOUT="${BATS_TEST_TIMEOUT:-120}"
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
+# shellcheck source=tests/lib/shared.bash
+source "$TLSMUX_ROOT/tests/lib/shared.bash"
 
 : "${TLSMUX_SYSTEM_PID:?run these suites with tests/system/run}"
 ROOT=$TLSMUX_SYSTEM_ROOT
@@ -21,18 +23,6 @@ ct() {
 }
 ct_sh() { ct sh -c "$1"; }
 
-# wait_until SECONDS COMMAND...: poll until COMMAND succeeds or the deadline passes.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			echo "timed out waiting for: $*" >&2
-			return 1
-		fi
-		sleep 0.05
-	done
-}
 
 # A work directory per suite, inside the container at $W and seen from
 # here at $HW (the container's root is a directory of this machine).
