@@ -336,6 +336,15 @@ CERTS_SRC = src/certs.c src/pem.c src/sni.c src/log.c src/pump.c
 tests/fuzz/fuzz_certs: tests/fuzz/fuzz_certs.c $(CERTS_SRC) src/*.h
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_certs.c $(CERTS_SRC) \
 	    $(FUZZ_GNUTLS)
+# The server name a client sent, to the files of a --cert-dir entry.
+CERTS_CHOOSE_SRC = $(sort $(CERTS_SRC) $(OPTIONS_SRC))
+tests/fuzz/fuzz_certs_choose: tests/fuzz/fuzz_certs_choose.c $(CERTS_CHOOSE_SRC) src/*.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_certs_choose.c \
+	    $(CERTS_CHOOSE_SRC) $(FUZZ_GNUTLS)
+# An OCSP response (DER), as a responder wrote it, judged for stapling.
+tests/fuzz/fuzz_ocsp: tests/fuzz/fuzz_ocsp.c $(CERTS_SRC) src/*.h
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_ocsp.c $(CERTS_SRC) \
+	    $(FUZZ_GNUTLS)
 
 # Runs every harness, prints each one's final stats line, fails if any crashed.
 fuzz: $(FUZZ_TARGETS)
