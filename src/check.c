@@ -6,6 +6,8 @@
  * client CA and CRL, the ticket key, the OCSP responses.  Unlike a
  * connection, --check may list the directory: it runs once, not per
  * connection.  It reports every problem it finds, not just the first.
+ * Where connections go comes first and the settings not at their
+ * default last, both from the option table (its check column).
  */
 #include "check.h"
 
@@ -432,6 +434,27 @@ static int check_ticket_key(const struct options *o)
 	return 0;
 }
 
+/*
+ * The options of one check column, from the table, in its order: a line
+ * "name: value" per value, the name's dashes as blanks ("tls backend").
+ */
+static void check_print_options(const struct options *o,
+				enum option_check which)
+{
+	for (size_t i = 0; i < options_table_size; i++) {
+		const struct option_spec *spec = &options_table[i];
+		char label[sizeof spec->name], value[1024];
+		size_t count = spec->check == which ? options_value_count(o, spec) : 0;
+
+		for (size_t c = 0; c < sizeof label; c++)
+			label[c] = spec->name[c] == '-' ? ' ' : spec->name[c];
+		for (size_t n = 0; n < count; n++) {
+			options_format_value(o, spec, n, value, sizeof value);
+			printf("%s: %s\n", label, value);
+		}
+	}
+}
+
 int check_run(const struct options *o)
 {
 	char err[1024], priority[2048];
@@ -444,18 +467,7 @@ int check_run(const struct options *o)
 		log_error("check: %s", err);
 		return EX_CONFIG;
 	}
-	for (size_t i = 0; i < o->backend_count; i++)
-		printf("backend: %s\n", o->backends[i].text);
-	for (size_t i = 0; i < o->tls_backend_count; i++)
-		printf("tls backend: %s\n", o->tls_backends[i].text);
-	for (size_t i = 0; i < o->plain_backend_count; i++)
-		printf("plain backend: %s\n", o->plain_backends[i].text);
-	for (size_t i = 0; i < o->route_count; i++)
-		printf("route: %s=%s -> %s\n",
-		       o->routes[i].kind == ROUTE_SNI ? "sni" : "alpn",
-		       o->routes[i].pattern, o->routes[i].backend.text);
-	if (o->exec != NULL)
-		printf("exec: %s\n", o->exec);
+	check_print_options(o, CHECK_DESTINATION);
 
 	int user_len = policy_priority(o->priority, o->min_version, priority,
 				       sizeof priority);
@@ -488,6 +500,7 @@ int check_run(const struct options *o)
 		rc = EX_CONFIG;
 	if (o->ticket_key != NULL && check_ticket_key(o) != 0)
 		rc = EX_CONFIG;
+	check_print_options(o, CHECK_SETTING);
 	if (rc == 0)
 		printf("ok\n");
 	return rc;

@@ -4,12 +4,14 @@
  */
 #include "options.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -472,54 +474,73 @@ static const struct option_choices proxy_versions = {
 	 {"none", SEND_PROXY_NONE}},
 };
 
-/* The argument as --help shows it ("" for a flag), the default, the help. */
-#define DOC(argument, default_text, help) argument "\0" default_text "\0" help
+/*
+ * The end of an entry: the argument as --help shows it ("" for a flag),
+ * the default, the help; then how --check shows the option, a setting
+ * unless the entry says otherwise (the _AS forms).
+ */
+#define DOC_AS(check, argument, default_text, help) \
+	argument "\0" default_text "\0" help, check
+#define FLAG_AS(check, help) DOC_AS(check, "", "", help)
+#define DOC(argument, default_text, help) \
+	DOC_AS(CHECK_SETTING, argument, default_text, help)
 #define FLAG(help) DOC("", "", help)
 
 /*
  * Every option, in the order of --help and the man page (a test holds
  * the three together).  The defaults are shown text: options_defaults
  * sets the same values without parsing them at every connection, and a
- * unit test checks that the two agree.
+ * unit test checks that the two agree.  The third column says whether a
+ * config file may give the option: actions may not (every connection
+ * reading the file would do them and exit).  DOC and FLAG end an entry
+ * as a setting for --check; DOC_AS and FLAG_AS say when it is shown
+ * otherwise, with a comment when the reason is not plain.
  */
 const struct option_spec options_table[] = {
 	{"backend", 0, 1, OPTION_BACKEND, AT(backends), AT(backend_count),
 	 OPTIONS_MAX_BACKENDS, NULL,
-	 DOC("ADDRESS", "", "host:port, [v6]:port, unix:/path or @abstract; repeat for failover")},
+	 DOC_AS(CHECK_DESTINATION, "ADDRESS", "", "host:port, [v6]:port, unix:/path or @abstract; repeat for failover")},
+	/* --check reads the chain: its subject, issuer and dates say more than its path. */
 	{"cert", 0, 1, OPTION_TEXT, AT(cert), 0, 0, NULL,
-	 DOC("FILE", "", "certificate chain (PEM), read for each TLS connection")},
+	 DOC_AS(CHECK_FACTS, "FILE", "", "certificate chain (PEM), read for each TLS connection")},
+	/* A secret: --check says that it matches the certificate, never what it holds. */
 	{"key", 0, 1, OPTION_TEXT, AT(key), 0, 0, NULL,
-	 DOC("FILE", "", "private key (PEM); optional if --cert holds it")},
+	 DOC_AS(CHECK_FACTS, "FILE", "", "private key (PEM); optional if --cert holds it")},
 	{"priority", 0, 1, OPTION_TEXT, AT(priority), 0, 0, NULL,
 	 DOC("STRING", "secure", "secure (AEAD, ECDHE), strict, compatible, or a GnuTLS string")},
 	{"min-version", 0, 1, OPTION_CHOICE, AT(min_version), 0, 0, &min_versions,
 	 DOC("tls1.2|tls1.3|tls1.1|tls1.0", "tls1.2",
 	     "oldest protocol version (tls1.0, tls1.1 for legacy clients)")},
+	/* --check reads every entry: a line each, then how many. */
 	{"cert-dir", 0, 1, OPTION_TEXT, AT(cert_dir), 0, 0, NULL,
-	 DOC("DIR", "", "certificates chosen by the client's server name (SNI)")},
+	 DOC_AS(CHECK_FACTS, "DIR", "", "certificates chosen by the client's server name (SNI)")},
 	{"strict-sni", 0, 1, OPTION_FLAG, AT(strict_sni), 0, 0, NULL,
 	 FLAG("refuse clients whose server name has no certificate")},
 	{"alpn", 0, 1, OPTION_ALPN, AT(alpn), 0, 0, NULL,
 	 DOC("LIST", "", "protocols to offer, comma-separated (h2,http/1.1)")},
 	{"client-ca", 0, 1, OPTION_TEXT, AT(client_ca), 0, 0, NULL,
-	 DOC("FILE", "", "CA certificates (PEM) that client certificates must chain to")},
+	 DOC_AS(CHECK_FACTS, "FILE", "", "CA certificates (PEM) that client certificates must chain to")},
+	/* Its default depends on --client-ca: --check shows the mode in force with the CA. */
 	{"verify", 0, 1, OPTION_CHOICE, AT(verify), 0, 0, &verify_modes,
-	 DOC("none|optional|required", "required with --client-ca, none without it",
+	 DOC_AS(CHECK_FACTS, "none|optional|required", "required with --client-ca, none without it",
 	     "whether to ask for client certificates")},
 	{"crl", 0, 1, OPTION_TEXT, AT(crl), 0, 0, NULL,
-	 DOC("FILE", "", "revoked client certificates (PEM CRLs)")},
+	 DOC_AS(CHECK_FACTS, "FILE", "", "revoked client certificates (PEM CRLs)")},
+	/* Lists (allow-cn, allow-san, proxy-from): a --check line per entry. */
 	{"allow-cn", 0, 1, OPTION_PATTERN, AT(allow_cn), AT(allow_cn_count),
 	 OPTIONS_MAX_ALLOW, NULL,
 	 DOC("GLOB", "", "admit client certificates whose CN matches; repeatable")},
 	{"allow-san", 0, 1, OPTION_PATTERN, AT(allow_san), AT(allow_san_count),
 	 OPTIONS_MAX_ALLOW, NULL,
 	 DOC("[dns:|uri:|email:]GLOB", "", "admit by subject alternative name; repeatable")},
+	/* A secret: --check shows its size and whether others may read it, never the key. */
 	{"ticket-key", 0, 1, OPTION_TEXT, AT(ticket_key), 0, 0, NULL,
-	 DOC("FILE", "", "session ticket key shared by every process (resumption)")},
-	{"new-ticket-key", 0, 1, OPTION_TEXT, AT(new_ticket_key), 0, 0, NULL,
-	 DOC("FILE", "", "write a fresh ticket key to FILE (mode 0600), then exit")},
+	 DOC_AS(CHECK_FACTS, "FILE", "", "session ticket key shared by every process (resumption)")},
+	/* Actions: in a config file, every connection would do them and exit. */
+	{"new-ticket-key", 0, 0, OPTION_TEXT, AT(new_ticket_key), 0, 0, NULL,
+	 DOC_AS(CHECK_ACTION, "FILE", "", "write a fresh ticket key to FILE (mode 0600), then exit")},
 	{"ocsp", 0, 1, OPTION_TEXT, AT(ocsp), 0, 0, NULL,
-	 DOC("FILE", "", "OCSP response (DER) to staple with --cert")},
+	 DOC_AS(CHECK_FACTS, "FILE", "", "OCSP response (DER) to staple with --cert")},
 	{"detect-timeout", 0, 1, OPTION_DURATION, AT(detect_timeout_ms), 0, 0, NULL,
 	 DOC("DURATION", "2s", "wait for the client's first bytes")},
 	{"on-silence", 0, 1, OPTION_CHOICE, AT(on_silence), 0, 0, &silences,
@@ -536,17 +557,17 @@ const struct option_spec options_table[] = {
 	 DOC("auto|stderr|syslog|journal", "auto", "where lines go")},
 	{"tls-backend", 0, 1, OPTION_BACKEND, AT(tls_backends),
 	 AT(tls_backend_count), OPTIONS_MAX_BACKENDS, NULL,
-	 DOC("ADDRESS", "", "backend for TLS connections (repeat for failover)")},
+	 DOC_AS(CHECK_DESTINATION, "ADDRESS", "", "backend for TLS connections (repeat for failover)")},
 	{"plain-backend", 0, 1, OPTION_BACKEND, AT(plain_backends),
 	 AT(plain_backend_count), OPTIONS_MAX_BACKENDS, NULL,
-	 DOC("ADDRESS", "", "backend for plain connections (repeat for failover)")},
+	 DOC_AS(CHECK_DESTINATION, "ADDRESS", "", "backend for plain connections (repeat for failover)")},
 	{"route", 0, 1, OPTION_ROUTE, AT(routes), AT(route_count),
 	 OPTIONS_MAX_ROUTES, NULL,
-	 DOC("sni=PATTERN=ADDRESS|alpn=PATTERN=ADDRESS", "",
+	 DOC_AS(CHECK_DESTINATION, "sni=PATTERN=ADDRESS|alpn=PATTERN=ADDRESS", "",
 	     "TLS connections for server name (sni) or negotiated protocol\n"
 	     "(alpn) PATTERN (a glob) go to ADDRESS; the first match wins")},
 	{"exec", 0, 1, OPTION_TEXT, AT(exec), 0, 0, NULL,
-	 DOC("'PROGRAM [ARGUMENT ...]'", "",
+	 DOC_AS(CHECK_DESTINATION, "'PROGRAM [ARGUMENT ...]'", "",
 	     "run PROGRAM per connection on the stream (split on blanks)")},
 	{"send-proxy", 0, 1, OPTION_CHOICE, AT(send_proxy), 0, 0, &proxy_versions,
 	 DOC("v1|v2|none", "none", "send a PROXY protocol header to the backend")},
@@ -557,12 +578,12 @@ const struct option_spec options_table[] = {
 	{"proxy-from", 0, 1, OPTION_PROXY_FROM, AT(proxy_from),
 	 AT(proxy_from_count), OPTIONS_MAX_PROXY_FROM, NULL,
 	 DOC("LIST", "", "CIDRs (or unix) trusted to send it; required with --accept-proxy")},
-	{"check", 0, 1, OPTION_FLAG, AT(check), 0, 0, NULL,
-	 FLAG("validate the options and every file they name, then exit")},
-	{"help", 'h', 1, OPTION_FLAG, AT(help), 0, 0, NULL,
-	 FLAG("this text, then exit")},
-	{"version", 'V', 1, OPTION_FLAG, AT(version), 0, 0, NULL,
-	 FLAG("the version, then exit")},
+	{"check", 0, 0, OPTION_FLAG, AT(check), 0, 0, NULL,
+	 FLAG_AS(CHECK_ACTION, "validate the options and every file they name, then exit")},
+	{"help", 'h', 0, OPTION_FLAG, AT(help), 0, 0, NULL,
+	 FLAG_AS(CHECK_ACTION, "this text, then exit")},
+	{"version", 'V', 0, OPTION_FLAG, AT(version), 0, 0, NULL,
+	 FLAG_AS(CHECK_ACTION, "the version, then exit")},
 };
 const size_t options_table_size = sizeof options_table / sizeof options_table[0];
 
@@ -639,11 +660,134 @@ static int options_apply_config(struct options *o, const char *name,
 	const struct option_spec *spec = options_find(name);
 
 	if (spec != NULL && !spec->in_config) {
-		snprintf(err, err_size, "--%s: not allowed in a config file",
+		snprintf(err, err_size,
+			 "--%s is for the command line only, not a config file",
 			 name);
 		return EX_USAGE;
 	}
 	return options_apply_spec(o, spec, name, value, err, err_size);
+}
+
+/* A scalar option's size in struct options, by kind; 0 for the lists. */
+static size_t options_scalar_size(enum option_kind kind)
+{
+	switch (kind) {
+	case OPTION_FLAG:
+	case OPTION_CHOICE:
+		return sizeof(int);
+	case OPTION_TEXT:
+	case OPTION_ALPN:
+		return sizeof(const char *);
+	case OPTION_DURATION:
+		return sizeof(long);
+	case OPTION_PROXY_TLV:
+		return sizeof(unsigned);
+	case OPTION_BACKEND:
+	case OPTION_PATTERN:
+	case OPTION_ROUTE:
+	case OPTION_PROXY_FROM:
+		break;
+	}
+	return 0;
+}
+
+size_t options_value_count(const struct options *o,
+			   const struct option_spec *spec)
+{
+	static struct options defaults;
+	static int have_defaults;
+	size_t size = options_scalar_size((enum option_kind)spec->kind);
+
+	if (size == 0)
+		return *COUNT(o, spec);
+	if (!have_defaults) {
+		options_defaults(&defaults);
+		have_defaults = 1;
+	}
+	return memcmp((const char *)o + spec->field,
+		      (const char *)&defaults + spec->field, size) != 0;
+}
+
+/* The largest unit that gives the duration exactly: duration_parse reads it back. */
+static void options_format_duration(long ms, char *out, size_t size)
+{
+	if (ms != 0 && ms % (3600 * 1000) == 0)
+		snprintf(out, size, "%ldh", ms / (3600 * 1000));
+	else if (ms != 0 && ms % (60 * 1000) == 0)
+		snprintf(out, size, "%ldm", ms / (60 * 1000));
+	else if (ms % 1000 == 0)
+		snprintf(out, size, "%lds", ms / 1000);
+	else
+		snprintf(out, size, "%ldms", ms);
+}
+
+static void options_format_choice(const struct option_spec *spec, int value,
+				  char *out, size_t size)
+{
+	const struct option_choices *c = spec->choices;
+
+	snprintf(out, size, "%d", value);
+	for (size_t i = 0; i < OPTION_MAX_CHOICES && c->words[i].word[0]; i++)
+		if (c->words[i].value == value)
+			snprintf(out, size, "%s", c->words[i].word);
+}
+
+static void options_format_cidr(const struct cidr *c, char *out, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+
+	if (c->family == AF_UNIX) {
+		snprintf(out, size, "unix");
+		return;
+	}
+	inet_ntop(c->family, c->ip, ip, sizeof ip);
+	snprintf(out, size, "%s/%u", ip, c->prefix);
+}
+
+void options_format_value(const struct options *o,
+			  const struct option_spec *spec, size_t index,
+			  char *out, size_t size)
+{
+	const struct route *r;
+	unsigned tlvs;
+
+	switch ((enum option_kind)spec->kind) {
+	case OPTION_FLAG:
+		snprintf(out, size, "yes");
+		return;
+	case OPTION_TEXT:
+	case OPTION_ALPN:
+		snprintf(out, size, "%s", *FIELD(o, spec, const char *));
+		return;
+	case OPTION_DURATION:
+		options_format_duration(*FIELD(o, spec, long), out, size);
+		return;
+	case OPTION_CHOICE:
+		options_format_choice(spec, *FIELD(o, spec, int), out, size);
+		return;
+	case OPTION_BACKEND:
+		snprintf(out, size, "%s", FIELD(o, spec, struct addr)[index].text);
+		return;
+	case OPTION_PATTERN:
+		snprintf(out, size, "%s", FIELD(o, spec, const char *)[index]);
+		return;
+	case OPTION_ROUTE:
+		r = &FIELD(o, spec, struct route)[index];
+		snprintf(out, size, "%s=%s -> %s",
+			 r->kind == ROUTE_SNI ? "sni" : "alpn", r->pattern,
+			 r->backend.text);
+		return;
+	case OPTION_PROXY_TLV:
+		tlvs = *FIELD(o, spec, unsigned);
+		snprintf(out, size, "%s%s%s",
+			 tlvs & PROXY_TLV_UNIQUE_ID ? "unique-id" : "",
+			 tlvs == (PROXY_TLV_UNIQUE_ID | PROXY_TLV_CRC32C) ? "," : "",
+			 tlvs & PROXY_TLV_CRC32C ? "crc32c" : "");
+		return;
+	case OPTION_PROXY_FROM:
+		options_format_cidr(&FIELD(o, spec, struct cidr)[index], out, size);
+		return;
+	}
 }
 
 /* The doc's parts, "" as NULL. */

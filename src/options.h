@@ -135,6 +135,17 @@ enum option_kind {
 	OPTION_PROXY_FROM,	/* CIDRs, appended */
 };
 
+/*
+ * How tlsmux --check shows an option (the table's check column).  Most
+ * are settings, CHECK_SETTING (0): a line each when not at the default.
+ */
+enum option_check {
+	CHECK_SETTING,		/* "name: value" after the file facts, when changed */
+	CHECK_DESTINATION,	/* "name: value" first, one line per value given */
+	CHECK_FACTS,		/* the file it names is read: check.c shows what is in it */
+	CHECK_ACTION,		/* what tlsmux does, not how: never shown */
+};
+
 #define OPTION_MAX_CHOICES 5
 
 /* An OPTION_CHOICE's words and the values they set. */
@@ -163,6 +174,7 @@ struct option_spec {
 	const struct option_choices *choices;	/* OPTION_CHOICE */
 	/* "ARGUMENT\0DEFAULT\0HELP", as --help shows them; "" for none. */
 	const char *doc;
+	unsigned char check;		/* enum option_check; 0: a setting */
 };
 
 extern const struct option_spec options_table[];
@@ -175,6 +187,17 @@ const struct option_spec *options_find(const char *name);
 const char *options_spec_argument(const struct option_spec *spec);
 const char *options_spec_default(const struct option_spec *spec);
 const char *options_spec_help(const struct option_spec *spec);
+
+/*
+ * For --check: how many values of spec to show (a list's entries; 1 for
+ * any other option not at its default, 0 at it), and the index-th as
+ * given (durations in their largest exact unit, choices as their word).
+ */
+size_t options_value_count(const struct options *o,
+			   const struct option_spec *spec);
+void options_format_value(const struct options *o,
+			  const struct option_spec *spec, size_t index,
+			  char *out, size_t size);
 
 /* --help, from the table. */
 void options_usage(FILE *out);

@@ -1,7 +1,12 @@
 #!/usr/bin/env bats
 # The option table (tests/unit/test_options --table), --help and the man
 # page agree: every option in all three, with the same argument and the
-# same default, and no option documented that the table lacks.
+# same default, and no option documented that the table lacks.  The
+# table's config column holds too: the man page marks the options a
+# config file may not give, and tlsmux refuses them there.  --check
+# shows the options as the table's check column says.
+
+bats_require_minimum_version 1.5.0
 
 load lib/common
 
@@ -52,6 +57,13 @@ help_items() {
 		entry=$(awk -F'\t' -v n="$name" '{ split($1, w, " ")
 			if (w[1] == "--" n || w[2] == "--" n) print $2 }' <<<"$man")
 		[ -n "$entry" ] || { echo "man page lacks --$name"; return 1; }
+		if [ "$config" = config ]; then
+			! grep -qF "(command line only)" <<<"$entry" ||
+				{ echo "--$name: the man page says command line only, the table allows a config file"; return 1; }
+		else
+			grep -qF "(command line only)" <<<"$entry" ||
+				{ echo "--$name: the table says command line only, the man page does not"; return 1; }
+		fi
 		[ "$argument" = - ] && argument=
 		[ "$(normalize "$margs")" = "$(normalize "$argument")" ] ||
 			{ echo "--$name: man page says '$margs', the table '$argument'"; return 1; }
@@ -87,4 +99,54 @@ help_items() {
 	done
 	[ "$(man_items | cut -f1 | grep -c -- '^-f ')" = 1 ]
 	[ "$(help_items | cut -f1 | grep -c -- '^-f ')" = 1 ]
+}
+
+# tlsmux --check -f FILE, FILE holding a backend and then LINE.
+check_with_line() {
+	printf 'backend 127.0.0.1:9\n%s\n' "$1" >"$T/options.conf"
+	run --separate-stderr timeout 20 "$TLSMUX" --check -f "$T/options.conf" </dev/null
+}
+
+@test "a config file naming a command-line-only option is refused with its path and line; the others are not" {
+	local table name argument default config short line only=0
+	table=$("$TABLE_BIN" --table)
+	while IFS=$'\t' read -r name argument default config short; do
+		line=$name
+		[ "$argument" = - ] || line="$name /nonexistent"
+		check_with_line "$line"
+		if [ "$config" = config ]; then
+			! grep -q "command line only" <<<"$stderr" ||
+				{ echo "--$name refused in a config file: $stderr"; return 1; }
+		else
+			only=$((only + 1))
+			assert_failure 64
+			assert_equal "$(strip_pid <<<"$stderr")" \
+				"tlsmux: config $T/options.conf line 2: --$name is for the command line only, not a config file"
+			refute_output
+		fi
+	done <<<"$table"
+	# The actions: each would make every connection reading the file exit.
+	[ "$only" = 4 ]
+	# -f in a file is no option of the table: it reads the next file.
+	printf 'on-silence close\n' >"$T/inner.conf"
+	check_with_line "f $T/inner.conf"
+	assert_failure 78
+	assert_equal "$(strip_pid <<<"$stderr")" "tlsmux: check: no --cert or --cert-dir given"
+}
+
+@test "--check: where connections go first, then the facts of the files, then each setting not at its default" {
+	run --separate-stderr "$TLSMUX" --check --cert "$CERT" --key "$KEY" \
+		--backend 127.0.0.1:9 --plain-backend "[::1]:8" \
+		--detect-timeout 500ms --idle-timeout 1h --send-proxy v2 --on-silence close \
+		--proxy-tlv crc32c --log auto
+	assert_success
+	assert_line --index 0 "backend: 127.0.0.1:9"
+	assert_line --index 1 "plain backend: [::1]:8"
+	assert_line --index 2 --partial "subject: "
+	assert_equal "$(tail -n 6 <<<"$output" | sed 's/^days left: [0-9]*$/days left: N/')" \
+		"$(printf '%s\n' "days left: N" "detect timeout: 500ms" "on silence: close" "send proxy: v2" "proxy tlv: crc32c" ok)"
+	# The key is a secret: neither its contents nor its path are shown.
+	refute_output --partial "PRIVATE"
+	refute_output --partial "$KEY"
+	assert_equal "$stderr" ""
 }

@@ -461,7 +461,7 @@ static void test_too_many_backends(void)
 /* ---- -f FILE ----------------------------------------------------- */
 
 static char tmpdir[64];
-static char *tmp_paths[64];
+static char *tmp_paths[128];
 static size_t tmp_count;
 
 /* Writes body to a new file in the scratch directory; returns its path. */
@@ -530,8 +530,8 @@ static void test_file_applies_options(void)
 		"idle-timeout 8h\n"
 		"  # indented comment\n"
 		"log syslog\n"
-		"check\n"
-		"version");		/* no newline at the end */
+		"strict-sni\n"
+		"accept-proxy");	/* no newline at the end */
 
 	CHECK_INT(parse(&o, err, "-f", conf, NULL), 0);
 	CHECK_STR(err, "");
@@ -549,8 +549,8 @@ static void test_file_applies_options(void)
 	CHECK_INT(o.connect_timeout_ms, 1500);
 	CHECK_INT(o.idle_timeout_ms, 8 * 3600000L);
 	CHECK_INT(o.log, LOG_TO_SYSLOG);
-	CHECK_INT(o.check, 1);
-	CHECK_INT(o.version, 1);
+	CHECK_INT(o.strict_sni, 1);
+	CHECK_INT(o.accept_proxy, 1);
 }
 
 /* The file is read where -f stands: later arguments win. */
@@ -604,11 +604,11 @@ static const struct file_error file_errors[] = {
 	{"lines counted across CRLF and blanks",
 	 "\r\n# x\r\n\r\nlog stdout\r\n", 4, EX_USAGE,
 	 "--log stdout: expected auto, stderr, syslog or journal"},
-	{"malformed line", "check\n=value\n", 2, EX_USAGE, "malformed line"},
-	{"unknown option", "check\ncheck\ncheck\nnope 1\n", 4, EX_USAGE,
+	{"malformed line", "strict-sni\n=value\n", 2, EX_USAGE, "malformed line"},
+	{"unknown option", "strict-sni\nstrict-sni\nstrict-sni\nnope 1\n", 4, EX_USAGE,
 	 "unknown option --nope"},
-	{"flag given a value", "check yes\n", 1, EX_USAGE,
-	 "--check takes no value"},
+	{"flag given a value", "strict-sni yes\n", 1, EX_USAGE,
+	 "--strict-sni takes no value"},
 	{"option without value", "backend\n", 1, EX_USAGE,
 	 "--backend needs a value"},
 	{"option with blank value", "cert   \t\r\n", 1, EX_USAGE,
@@ -618,7 +618,7 @@ static const struct file_error file_errors[] = {
 	{"bad on-silence", "on-silence=drop\n", 1, EX_USAGE,
 	 "--on-silence drop: expected plain or close"},
 	{"f without a file", "f\n", 1, EX_USAGE, "-f needs a file"},
-	{"error on the last line without newline", "check\nlog=x", 2, EX_USAGE,
+	{"error on the last line without newline", "strict-sni\nlog=x", 2, EX_USAGE,
 	 "--log x: expected auto, stderr, syslog or journal"},
 };
 
@@ -667,7 +667,7 @@ static void test_file_not_text(void)
 {
 	struct options o;
 	char err[ERR_SIZE], want[ERR_SIZE];
-	const char *conf = write_file("nul.conf", "check\n\0\n", 8);
+	const char *conf = write_file("nul.conf", "strict-sni\n\0\n", 13);
 
 	snprintf(want, sizeof want, "config %s: not a text file", conf);
 	CHECK_INT(parse(&o, err, "-f", conf, NULL), EX_USAGE);
@@ -688,12 +688,12 @@ static void test_file_size_limit(void)
 	}
 	memset(body, ' ', size + 1);
 	memcpy(body, "# padding", 9);
-	memcpy(body + size - 7, "\ncheck\n", 7);
+	memcpy(body + size - 12, "\nstrict-sni\n", 12);
 	const char *conf = write_file("mib.conf", body, size);
 	CHECK_INT(parse(&o, err, "-f", conf, NULL), 0);
-	CHECK_INT(o.check, 1);
+	CHECK_INT(o.strict_sni, 1);
 
-	memcpy(body + size - 6, "check\n ", 7);
+	memcpy(body + size - 11, "strict-sni\n ", 12);
 	conf = write_file("big.conf", body, size + 1);
 	snprintf(want, sizeof want, "config %s: larger than 1 MiB", conf);
 	CHECK_INT(parse(&o, err, "-f", conf, NULL), EX_USAGE);
@@ -732,7 +732,7 @@ static void test_file_nested_errors(void)
 {
 	struct options o;
 	char err[ERR_SIZE], body[512], want[ERR_SIZE], missing[128];
-	const char *bad = write_text("bad-inner.conf", "check\n\nnope\n");
+	const char *bad = write_text("bad-inner.conf", "strict-sni\n\nnope\n");
 
 	snprintf(body, sizeof body, "# outer\nf %s\n", bad);
 	const char *outer = write_text("bad-outer.conf", body);
@@ -869,6 +869,142 @@ static void test_table_arguments(void)
 	}
 }
 
+/*
+ * The table's config column: the actions (they exit) only on the command
+ * line, every other option in a file too.  A file naming an action is
+ * refused with its path and line; any other option is never refused so.
+ */
+static const char *const command_line_only[] = {
+	"new-ticket-key", "check", "help", "version",
+};
+
+static int is_command_line_only(const char *name)
+{
+	for (size_t i = 0; i < sizeof command_line_only / sizeof command_line_only[0]; i++)
+		if (strcmp(name, command_line_only[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void test_config_column(size_t i)
+{
+	const struct option_spec *spec = &options_table[i];
+	struct options o;
+	char err[ERR_SIZE], name[64], body[128], want[ERR_SIZE];
+	int only = is_command_line_only(spec->name);
+
+	unit_begin("-f, --%s: %s", spec->name,
+		   only ? "refused, command line only" : "allowed");
+	CHECK_INT(spec->in_config, !only);
+	snprintf(name, sizeof name, "column-%zu.conf", i);
+	snprintf(body, sizeof body, "backend 127.0.0.1:1\n%s%s\n", spec->name,
+		 spec->kind == OPTION_FLAG ? "" : " /x");
+	const char *conf = write_text(name, body);
+	int rc = parse(&o, err, "-f", conf, NULL);
+	if (only) {
+		snprintf(want, sizeof want,
+			 "config %s line 2: --%s is for the command line only, not a config file",
+			 conf, spec->name);
+		CHECK_INT(rc, EX_USAGE);
+		CHECK_STR(err, want);
+		/* The same option on the command line is taken. */
+		CHECK_INT(parse(&o, err, spec->kind == OPTION_FLAG ? "--help" : "--new-ticket-key=/x",
+				NULL), 0);
+	} else {
+		CHECK(strstr(err, "command line only") == NULL);
+	}
+	unit_end();
+}
+
+/* --check's values: nothing at the defaults, each kind shown as given. */
+static void test_check_values(void)
+{
+	struct options o;
+	char err[ERR_SIZE], value[256];
+	struct {
+		const char *name;
+		size_t index;
+		const char *shown;
+	} want[] = {
+		{"backend", 1, "[::1]:2"},
+		{"priority", 0, "compatible"},
+		{"min-version", 0, "tls1.3"},
+		{"strict-sni", 0, "yes"},
+		{"alpn", 0, "h2,http/1.1"},
+		{"allow-cn", 1, "ops"},
+		{"detect-timeout", 0, "500ms"},
+		{"handshake-timeout", 0, "1500ms"},
+		{"connect-timeout", 0, "90s"},
+		{"idle-timeout", 0, "0s"},
+		{"on-silence", 0, "close"},
+		{"route", 0, "sni=*.example.com -> 127.0.0.1:3"},
+		{"route", 1, "alpn=h2 -> unix:/run/h2"},
+		{"exec", 0, "/bin/cat -u"},
+		{"send-proxy", 0, "v2"},
+		{"proxy-tlv", 0, "unique-id,crc32c"},
+		{"proxy-from", 0, "10.0.0.0/8"},
+		{"proxy-from", 1, "unix"},
+		{"proxy-from", 2, "2001:db8::/32"},
+	};
+
+	CHECK_INT(parse(&o, err, NULL), 0);
+	for (size_t i = 0; i < options_table_size; i++)
+		CHECK_INT(options_value_count(&o, &options_table[i]), 0);
+	/* The defaults given explicitly are still the defaults. */
+	CHECK_INT(parse(&o, err, "--detect-timeout=2s", "--idle-timeout=60m",
+			"--on-silence=plain", "--log=auto", "--send-proxy=none",
+			"--proxy-tlv=none", NULL), 0);
+	for (size_t i = 0; i < options_table_size; i++)
+		CHECK_INT(options_value_count(&o, &options_table[i]), 0);
+
+	CHECK_INT(parse(&o, err, "--backend=10.0.0.1:1", "--backend=[::1]:2",
+			"--priority=compatible", "--min-version=tls1.3",
+			"--strict-sni", "--alpn=h2,http/1.1", "--allow-cn=gw-*",
+			"--allow-cn=ops", "--detect-timeout=0.5s",
+			"--handshake-timeout=1.5s", "--connect-timeout=1.5m",
+			"--idle-timeout=0", "--on-silence=close",
+			"--route=sni=*.example.com=127.0.0.1:3",
+			"--route=alpn=h2=unix:/run/h2", "--exec=/bin/cat -u",
+			"--send-proxy=v2", "--proxy-tlv=crc32c,unique-id",
+			"--proxy-from=10.0.0.0/8,unix", "--proxy-from=2001:db8::/32",
+			NULL), 0);
+	CHECK_STR(err, "");
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const struct option_spec *spec = options_find(want[i].name);
+		CHECK(spec != NULL && options_value_count(&o, spec) > want[i].index);
+		if (spec == NULL)
+			continue;
+		options_format_value(&o, spec, want[i].index, value, sizeof value);
+		CHECK_STR(value, want[i].shown);
+	}
+	CHECK_INT(options_value_count(&o, options_find("backend")), 2);
+	CHECK_INT(options_value_count(&o, options_find("proxy-from")), 3);
+	CHECK_INT(options_value_count(&o, options_find("log")), 0);
+	/* Durations shown read back as themselves. */
+	for (size_t i = 0; i < sizeof durations / sizeof durations[0]; i++) {
+		const struct option_spec *spec = options_find("idle-timeout");
+		long back = -1;
+		o.idle_timeout_ms = durations[i].ms;
+		options_format_value(&o, spec, 0, value, sizeof value);
+		CHECK_INT(duration_parse(value, &back), 0);
+		CHECK_INT(back, durations[i].ms);
+	}
+}
+
+/* The check column: every option has one, and the actions are never shown. */
+static void test_check_column(void)
+{
+	for (size_t i = 0; i < options_table_size; i++) {
+		const struct option_spec *spec = &options_table[i];
+		CHECK(spec->check <= CHECK_ACTION);
+		CHECK_INT(spec->check == CHECK_ACTION, !spec->in_config);
+	}
+	CHECK_INT(options_find("key")->check, CHECK_FACTS);
+	CHECK_INT(options_find("ticket-key")->check, CHECK_FACTS);
+	CHECK_INT(options_find("backend")->check, CHECK_DESTINATION);
+	CHECK_INT(options_find("idle-timeout")->check, CHECK_SETTING);
+}
+
 /* For tests/options-docs.bats: name, argument, default, config, short. */
 static void dump_table(void)
 {
@@ -926,6 +1062,10 @@ int main(int argc, char **argv)
 	UNIT_RUN(test_file_nested_errors);
 	UNIT_RUN(test_file_nesting_depth);
 	UNIT_RUN(test_file_too_many_backends);
+	for (size_t i = 0; i < options_table_size; i++)
+		test_config_column(i);
+	UNIT_RUN(test_check_values);
+	UNIT_RUN(test_check_column);
 	tmp_cleanup();
 	return unit_summary();
 }
