@@ -105,12 +105,15 @@ tlsmux: src/tlsmux.o $(CORE_OBJ)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(PEEKER_LDFLAGS) -o $@ src/tlsmux.o $(CORE_OBJ)
 endif
 
-# musl's headers, and the kernel's (linux/, asm/) beside them.
+# musl's headers, and beside them the kernel's (linux/, asm/) and
+# valgrind's (sandbox.c tells when it runs under valgrind), which need no
+# libc.
 $(MUSL_DIR)/include:
 	mkdir -p $@
 	ln -sfn /usr/include/linux $@/linux
 	ln -sfn /usr/include/asm-generic $@/asm-generic
 	ln -sfn /usr/include/$(shell $(CC) -print-multiarch)/asm $@/asm
+	if [ -d /usr/include/valgrind ]; then ln -sfn /usr/include/valgrind $@/valgrind; fi
 $(MUSL_DIR)/%.o: src/%.c src/*.h Makefile .build-flags | $(MUSL_DIR)/include
 	musl-gcc -isystem $(MUSL_DIR)/include $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
