@@ -77,6 +77,37 @@ stop_launcher() {
 	wait "$2" || true
 }
 
+# nginx_site PORT: the web backend of the benchmarks, one nginx worker on
+# 127.0.0.1:PORT serving $work/www (a 1 KiB file, 1k) and discarding
+# uploads to /upload; written to $work/nginx.conf, its files in $work.
+nginx_site() {
+	mkdir -p "$work/www" "$work/nginx-tmp"
+	head -c 1024 /dev/urandom >"$work/www/1k"
+	cat >"$work/nginx.conf" <<-EOF
+		daemon off;
+		worker_processes 1;
+		pid $work/nginx.pid;
+		error_log $work/nginx-error.log;
+		events { worker_connections 8192; }
+		http {
+		    access_log off;
+		    sendfile on;
+		    keepalive_requests 1000000;
+		    client_body_temp_path $work/nginx-tmp/body;
+		    proxy_temp_path $work/nginx-tmp/proxy;
+		    fastcgi_temp_path $work/nginx-tmp/fastcgi;
+		    uwsgi_temp_path $work/nginx-tmp/uwsgi;
+		    scgi_temp_path $work/nginx-tmp/scgi;
+		    server {
+		        listen 127.0.0.1:$1 backlog=4096;
+		        root $work/www;
+		        # Uploads: nginx reads the whole body and throws it away.
+		        location = /upload { client_max_body_size 0; return 204; }
+		    }
+		}
+	EOF
+}
+
 # haproxy_seed_global [LINE]: the global and defaults sections of that
 # configuration (LINE: one more global setting, e.g. nbthread 1).
 haproxy_seed_global() {
@@ -92,15 +123,15 @@ haproxy_seed_global() {
 	EOF
 }
 
-# haproxy_seed NAME PORT BACKEND_PORT PEM: the configuration users start
+# haproxy_seed NAME PORT BACKEND_PORT PEM [BIND OPTIONS]: the configuration users start
 # from to share one port with HAProxy (req.ssl_hello_type, then PROXY v2
 # to a TLS and a plain frontend on abstract sockets), for one backend.
 # Abstract names are per network namespace: NAME keeps them apart.
 haproxy_seed() {
-	local name=$1 port=$2 to=$3 pem=$4
+	local name=$1 port=$2 to=$3 pem=$4 options=${5:-}
 	cat <<-EOF
 		frontend mux_$name
-		    bind 127.0.0.1:$port
+		    bind 127.0.0.1:$port${options:+ $options}
 		    tcp-request inspect-delay 2s
 		    tcp-request content accept if { req.ssl_hello_type 1 }
 		    use_backend to_tls_$name if { req.ssl_hello_type 1 }

@@ -119,35 +119,10 @@ note "setting up backends in $work"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	-subj /CN=localhost -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 cat "$work/cert.pem" "$work/key.pem" >"$work/combined.pem"
-mkdir -p "$work/www" "$work/nginx-tmp"
-head -c 1024 /dev/urandom >"$work/www/1k"
+nginx_port=$(free_port)
+nginx_site "$nginx_port"
 truncate -s 1G "$work/www/1g"		# sparse: made at once, reads as zeros
 cat "$work/www/1g" >/dev/null		# into the page cache before any timing
-
-nginx_port=$(free_port)
-cat >"$work/nginx.conf" <<EOF
-daemon off;
-worker_processes 1;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	sendfile on;
-	keepalive_requests 1000000;
-	client_body_temp_path $work/nginx-tmp/body;
-	proxy_temp_path $work/nginx-tmp/proxy;
-	fastcgi_temp_path $work/nginx-tmp/fastcgi;
-	uwsgi_temp_path $work/nginx-tmp/uwsgi;
-	scgi_temp_path $work/nginx-tmp/scgi;
-	server {
-		listen 127.0.0.1:$nginx_port backlog=4096;
-		root $work/www;
-		# Uploads: nginx reads the whole body and throws it away.
-		location = /upload { client_max_body_size 0; return 204; }
-	}
-}
-EOF
 start nginx -- nginx -p "$work" -c "$work/nginx.conf"
 redis_port=$(free_port)
 start redis -- redis-server --bind 127.0.0.1 --port "$redis_port" --save '' \

@@ -11,7 +11,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <nss.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -22,6 +21,9 @@
 #include <sys/un.h>
 #include <sysexits.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <nss.h>	/* a static glibc: NSS sources */
+#endif
 
 #include "clock.h"
 #include "conn.h"
@@ -97,10 +99,13 @@ static int backend_try_inet(const struct addr *a, long deadline,
 	/*
 	 * A static build has no dynamic loader to bring in the system's NSS
 	 * modules safely (they need the very glibc it was linked with):
-	 * names come from /etc/hosts and DNS only, both built into glibc.
+	 * names come from /etc/hosts and DNS only, both built into glibc
+	 * (musl has no other sources).
 	 */
+#ifdef __GLIBC__
 	if (getauxval(AT_BASE) == 0)
 		__nss_configure_lookup("hosts", "files dns");
+#endif
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_NUMERICSERV}, *list;
 	int rc = getaddrinfo(a->host, a->port, &hints, &list);

@@ -383,11 +383,42 @@ void log_error_signal_safe(const char *message)
 		return;
 }
 
+#ifndef __GLIBC__
+/*
+ * musl words these otherwise: a peeker built on it (make PEEKER_LIBC=musl)
+ * logs them as tlsmux-tls, on glibc, does.
+ */
+static const struct {
+	int err;
+	const char *text;
+} log_glibc_words[] = {
+	{EIO, "Input/output error"},
+	{ENOMEM, "Cannot allocate memory"},
+	{EMFILE, "Too many open files"},
+	{ENAMETOOLONG, "File name too long"},
+	{ELOOP, "Too many levels of symbolic links"},
+	{ENOTSOCK, "Socket operation on non-socket"},
+	{EADDRINUSE, "Address already in use"},
+	{EADDRNOTAVAIL, "Cannot assign requested address"},
+	{ENETUNREACH, "Network is unreachable"},
+	{ECONNABORTED, "Software caused connection abort"},
+	{ENOTCONN, "Transport endpoint is not connected"},
+	{ETIMEDOUT, "Connection timed out"},
+	{EHOSTUNREACH, "No route to host"},
+};
+#endif
+
 const char *log_strerror(int err)
 {
 	static char text[128];
+	const char *words = strerror(err);
 
-	snprintf(text, sizeof text, "%s", strerror(err));
+#ifndef __GLIBC__
+	for (size_t i = 0; i < sizeof log_glibc_words / sizeof *log_glibc_words; i++)
+		if (log_glibc_words[i].err == err)
+			words = log_glibc_words[i].text;
+#endif
+	snprintf(text, sizeof text, "%s", words);
 	if (text[0] >= 'A' && text[0] <= 'Z' && !(text[1] >= 'A' && text[1] <= 'Z'))
 		text[0] = (char)(text[0] - 'A' + 'a');
 	return text;

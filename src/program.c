@@ -17,16 +17,32 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <sys/pidfd.h>
+#endif
 
 #include "clock.h"
 #include "log.h"
 #include "pump.h"
 #include "sandbox.h"
+
+#ifndef __GLIBC__
+/* musl (make PEEKER_LIBC=musl) has no wrappers for these two calls. */
+static int pidfd_open(pid_t pid, unsigned int flags)
+{
+	return (int)syscall(SYS_pidfd_open, pid, flags);
+}
+
+static int close_range(unsigned int first, unsigned int last, int flags)
+{
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+#endif
 
 int program_split(const char *text, char *buf, size_t buf_size, char **argv,
 		  size_t max)

@@ -19,7 +19,6 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <nss.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
@@ -33,6 +32,9 @@
 #include <sys/syscall.h>
 #include <sysexits.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <nss.h>	/* a static glibc: NSS sources */
+#endif
 
 #include "log.h"
 
@@ -440,10 +442,13 @@ int sandbox_user_find(const char *name, struct sandbox_user *u, char *err,
 {
 	/*
 	 * A static build cannot load the system's NSS modules safely (they
-	 * need the very glibc it was linked with): users from /etc/passwd.
+	 * need the very glibc it was linked with): users from /etc/passwd,
+	 * as with musl.
 	 */
+#ifdef __GLIBC__
 	if (getauxval(AT_BASE) == 0)
 		__nss_configure_lookup("passwd", "files");
+#endif
 	errno = 0;
 	struct passwd *pw = getpwnam(name);
 	if (pw == NULL) {

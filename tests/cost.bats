@@ -72,8 +72,12 @@ server_hellos() {
 	assert_output "by name"
 	wait_for_summary
 	assert_equal "$(grep -c ' phase=done exit=0$' "$LOG")" 1
-	run grep -c /etc/nsswitch.conf "$T/strace.out"
-	refute_output 0
+	# A static glibc reads nsswitch.conf and loads nothing it names; musl
+	# (make PEEKER_LIBC=musl) has no NSS to read it for.
+	if grep -aq 'glibc\.malloc' "$TLSMUX"; then
+		run grep -c /etc/nsswitch.conf "$T/strace.out"
+		refute_output 0
+	fi
 	run grep -E 'libnss_|nosuchmodule' "$T/strace.out"
 	assert_output ""
 }

@@ -73,7 +73,7 @@ with_installed_binary() {
 	cd "$TLSMUX_ROOT"
 	run shellcheck contrib/demo.sh tests/run bench/lib.sh bench/run.sh bench/conncost.sh \
 		bench/testssl.sh bench/sni-cost.sh bench/resume-cost.sh bench/sandboxcost.sh \
-		bench/storm.sh tests/system/run
+		bench/storm.sh bench/proccost.sh tests/system/run
 	assert_success
 	run shellcheck -s bash tests/lib/shared.bash tests/system/lib.bash
 	assert_success
