@@ -214,11 +214,13 @@ sanitize-build:
 	$(MAKE) -C $(SANITIZE_DIR) SANITIZE=1 all $(UNIT_TESTS)
 
 # The long runs, not part of CI: the soak at full size (500 connections,
-# 1 MiB each way each), the testssl audit, every fuzzer for FUZZ_SECONDS.
+# 1 MiB each way each), one session through 100 renewals and rotations,
+# the testssl audit, every fuzzer for FUZZ_SECONDS.
 check-long:
 	tests/deps.sh
 	$(MAKE) all $(UNIT_TESTS)
 	SOAK_CONNECTIONS=500 SOAK_BYTES=1048576 tests/run tests/soak.bats tests/audit.bats
+	DAY_RENEWALS=100 DAY_ROTATIONS=100 DAY_PAUSE=0.5 tests/run tests/day.bats
 	$(MAKE) fuzz
 
 # testssl against the TLS path on 127.0.0.1; fails on a HIGH or CRITICAL finding.
