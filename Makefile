@@ -45,15 +45,16 @@ TLS_LDFLAGS = $(if $(TLS_FULLY_STATIC),-static-pie)
 TLS_LIBS = $(if $(TLS_FULLY_STATIC),src/p11kit_none.o \
     $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs gnutls)), \
     $(if $(GNUTLS_STATIC),$(GNUTLS_LIBS_STATIC),$(GNUTLS_LIBS_SHARED)))
-# make PEEKER_LIBC=musl links the peeker -static-pie against musl
-# (Debian's musl-tools) instead of glibc: glibc's start-up asks the CPU
+# The peeker is linked -static-pie against musl (Debian's musl-tools),
+# not glibc: glibc's start-up asks the CPU
 # its features and cache sizes with some fifty cpuid instructions, each
 # a trap to the hypervisor in a virtual machine (5 us each here), so a
 # quarter of a millisecond per process; musl asks nothing.  The price:
 # musl has no _FORTIFY_SOURCE (the compiler's stack protector stays),
 # and its resolver (1.2.3) does not retry over TCP a DNS answer too
 # long for UDP.  tlsmux-tls stays on glibc, which GnuTLS is built for.
-PEEKER_LIBC ?= glibc
+# make PEEKER_LIBC=glibc links the peeker against glibc instead.
+PEEKER_LIBC ?= musl
 PEEKER_MUSL = $(if $(SANITIZE),,$(filter musl,$(PEEKER_LIBC)))
 # The Debian packages linked in, with their versions (a -dev package
 # requires its library at its own version): tlsmux --check warns once

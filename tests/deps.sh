@@ -8,18 +8,18 @@
 # systemd-nspawn is unpacked by tests/system/run itself).
 set -eu
 
-packages="make gcc pkg-config libgnutls28-dev libunistring-dev
+packages="make gcc musl-tools pkg-config libgnutls28-dev libunistring-dev
 bats bats-support bats-assert
 gnutls-bin openssl curl socat xinetd ucspi-tcp systemd iproute2 procps python3
 clang libclang-rt-14-dev mandoc shellcheck man-db valgrind testssl.sh
 haproxy nginx xxd faketime strace"
-[ "${1:-}" = demo ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
+[ "${1:-}" = demo ] && packages="make gcc musl-tools pkg-config libgnutls28-dev libunistring-dev
 gnutls-bin openssl socat systemd iproute2 python3"
-[ "${1:-}" = deb ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
+[ "${1:-}" = deb ] && packages="make gcc musl-tools pkg-config libgnutls28-dev libunistring-dev
 debhelper dpkg-dev fakeroot lintian binutils"
 [ "${1:-}" = system ] && packages="mmdebstrap bats bats-support bats-assert
 python3 dpkg-dev util-linux procps"
-[ "${1:-}" = bench ] && packages="make gcc pkg-config libgnutls28-dev libunistring-dev
+[ "${1:-}" = bench ] && packages="make gcc musl-tools pkg-config libgnutls28-dev libunistring-dev
 haproxy stunnel4 sslh socat hitch nginx-light redis-server redis-tools
 wrk curl gnuplot-nox valgrind openssl libssl-dev python3 iproute2 procps bc systemd"
 
