@@ -71,9 +71,10 @@ fixday() {
 	assert_output $((probes + 2))
 	run grep -E 'idle for|error|refused' "$LOG"
 	assert_failure
-	# One resumed connection per rotation: the ticket sealed after it.
+	# Two resumed connections per rotation: the ticket sealed before it,
+	# just before it, and the one sealed after it.
 	run grep -c ' path=tls .* resumed=yes' "$LOG"
-	assert_output "$ROTATIONS"
+	assert_output $((2 * ROTATIONS))
 }
 
 @test "--idle-timeout: heartbeats below it keep a session open well past it; silence closes it on both paths" {
@@ -91,6 +92,22 @@ fixday() {
 	run grep -c 'idle for 1.000s: closing' "$LOG"
 	assert_output 2
 	run grep -c ' conn client=.* closed=tlsmux .*exit=75' "$LOG"
+	assert_output 2
+}
+
+@test "--idle-timeout: bytes one way only, the client's heartbeats, keep both paths open" {
+	TLSMUX_ARGS=(--cert "$CERT" --key "$KEY" --idle-timeout 1s)
+	CONF_LINES=()
+	# The backend sends nothing after its logon reply: 3 s of one-way traffic.
+	fixday 60 --interval 0.25 --quiet-after 3 --quiet-limit 8 --one-way
+	local rc=0
+	wait "$DRIVER" || rc=$?
+	assert_equal "$rc" 0
+	run cat "$T/fixday.out"
+	assert_line --regexp '^fixday: tls heartbeats=1[0-9] closed_after_silence=.* how=eof$'
+	assert_line --regexp '^fixday: plain heartbeats=1[0-9] closed_after_silence=.* how=eof$'
+	wait_for_summary 2
+	run grep -c 'idle for 1.000s: closing' "$LOG"
 	assert_output 2
 }
 

@@ -20,7 +20,9 @@ logs on and out over its own connection.  At the end both long sessions
 log out cleanly.  Prints one summary line; exits 1 on any error.
 
 --quiet-after N: instead of the renewals, heartbeat for N seconds, then
-stop sending on both sessions and report when (and how) tlsmux ends them.
+stop sending on both sessions and report when (and how) tlsmux ends them;
+with --one-way only the client heartbeats, the backend sends nothing after
+its logon reply.
 """
 
 import argparse
@@ -145,15 +147,16 @@ def serve_session(conn, args, errors):
         if logon.get(35) != "A":
             raise ValueError("first message is not a logon")
         long_session = logon.get(49) == "LONG"
+        one_way = logon.get(50) == "ONEWAY"  # the backend then sends nothing
         peer.send("A")
-        if long_session:
+        if long_session and not one_way:
             beats = threading.Thread(target=heartbeat_loop, daemon=True,
                                      args=(peer, args.interval, stop,
                                            errors.append))
             beats.start()
         while True:
             msg = peer.receive()
-            if msg.get(35) == "1":
+            if msg.get(35) == "1" and not one_way:
                 peer.send("0", [(112, msg.get(112, ""))])
             elif msg.get(35) == "U1":  # the client goes quiet: so do we
                 stop.set()
@@ -168,7 +171,7 @@ def serve_session(conn, args, errors):
                 return
     except EOFError:
         # A long session ends only by logout, unless it was told to go quiet.
-        if beats and not stop.is_set():
+        if long_session and not stop.is_set():
             errors.append("server: a long session ended without a logout")
     except (OSError, ValueError) as e:
         errors.append(f"server: {e}")
@@ -208,7 +211,8 @@ class LongSession:
         self.answers = 0
         self.ended = None  # how the read side ended
         self.logged_out = threading.Event()
-        self.peer.send("A", [(49, "LONG")])
+        logon = [(49, "LONG")] + ([(50, "ONEWAY")] if args.one_way else [])
+        self.peer.send("A", logon)
         if self.peer.receive().get(35) != "A":
             raise ValueError(f"{name}: no logon reply")
         self.rx = threading.Thread(target=self._read, daemon=True)
@@ -343,12 +347,15 @@ def day(args, port, tls_ctx, errors):
                 errors.append(f"renewal {i}: the next connection was not "
                               "served the new certificate")
         if i <= args.rotations:
+            _, _, resumed = probe(port, tls_ctx, session)
+            if not resumed:
+                errors.append(f"rotation {i}: a ticket did not resume before it")
             run([args.tlsmux, "--new-ticket-key", args.ticket_key])
             _, fresh, resumed = probe(port, tls_ctx, session)
             if resumed:
                 errors.append(f"rotation {i}: a ticket from before it resumed")
             _, _, resumed = probe(port, tls_ctx, fresh)
-            probes += 2
+            probes += 3
             if not resumed:
                 errors.append(f"rotation {i}: a ticket from after it did not resume")
         time.sleep(args.pause)
@@ -420,6 +427,8 @@ def main():
     p.add_argument("--ticket-key")
     p.add_argument("--quiet-after", type=float)
     p.add_argument("--quiet-limit", type=float, default=10.0)
+    p.add_argument("--one-way", action="store_true",
+                   help="with --quiet-after: the backend sends nothing after the logon")
     args = p.parse_args()
 
     errors = []
