@@ -11,6 +11,9 @@
 #
 # SOAK_FAULT_CONNECTIONS (default 200) sizes each run; `make check-long`
 # runs them at 2,000.
+#
+# The awk conditions are single-quoted on purpose.
+# shellcheck disable=SC2016
 
 export BATS_TEST_TIMEOUT=${SOAK_TEST_TIMEOUT:-600}
 
@@ -88,7 +91,7 @@ assert_no_process_left() {
 	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$T/live/cert.pem" --key "$T/live/key.pem"
 	LAUNCHER=${PIDS[-1]}
 	drive --event 1.5 kill "/bin/kill -KILL -- -$b_PID" \
-		--event 2.5 restart "setsid python3 '$SOAK_PY' serve --port $b_PORT --port-file '$T/b2.port' --record '$T/b.record' 2>>'$T/b.log' 3>&- & echo \$! >'$T/restarted.pid'; while [ ! -s '$T/b2.port' ]; do sleep 0.02; done"
+		--event 2.5 restart "setsid python3 '$SOAK_PY' serve --port $b_PORT --port-file '$T/b2.port' --record '$T/b.record' 2>>'$T/b.log' 3>&- & echo \$! >'$T/restarted.pid'; for _ in \$(seq 500); do [ -s '$T/b2.port' ] && break; sleep 0.02; done"
 	A=$(event kill start) B=$(event restart end)
 	assert_failures_inside_window
 	# Started while it was down: a clean close once tlsmux found no

@@ -75,7 +75,10 @@ report() { sed -n "s/^$1=//p" "$T/report"; }
 
 @test "soak: TLS and plain at once, random sizes both ways, certificate swapped every second: none fails or changes" {
 	soak_backend b
-	start_tlsmux sa --backend "127.0.0.1:$b_PORT" \
+	# One Python process drives every client: at full load it can take
+	# longer than the default 2 s to send a ClientHello, and tlsmux would
+	# rightly take the silent client for a plain one (tests/detect.bats).
+	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --detect-timeout 30s \
 		--cert "$T/live/cert.pem" --key "$T/live/key.pem"
 	local launcher=${PIDS[-1]} fds rss
 	fds=$(fd_count "$launcher")

@@ -48,6 +48,7 @@ import random
 import signal
 import ssl
 import sys
+import threading
 import time
 
 BLOCK_SIZE = (1 << 20) + 4099   # above any connection's size
@@ -368,15 +369,12 @@ async def client(args, data, ident, ctx, stats, slots, outcomes):
         sys.stderr.write("connection " + line)
 
 
-async def swapper(live, gens, stop, counter):
+def swapper(live, gens, stop, counter):
+    """Every second on the clock, LIVE points to the other generation: a
+    thread, so that a busy event loop does not stretch the seconds."""
     i = 0
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), 1)
-        except asyncio.TimeoutError:
-            pass
-        if stop.is_set():
-            break
+    start = time.monotonic()
+    while not stop.wait(max(0, start + i + 1 - time.monotonic())):
         i += 1
         tmp = live + ".tmp"
         try:
@@ -413,11 +411,12 @@ async def run(args):
     stats = {"live": 0, "max_live": 0, "certs": {}, "classes": {}, "tls": 0,
              "plain": 0, "bytes_up": 0, "bytes_down": 0, "t0": time.monotonic()}
     outcomes = open(args.outcomes, "w") if args.outcomes else None
-    stop = asyncio.Event()
+    stop = threading.Event()
     swaps = [0]
     swap_task = None
     if args.swap:
-        swap_task = asyncio.ensure_future(swapper(args.swap[0], args.swap[1:], stop, swaps))
+        swap_task = threading.Thread(target=swapper, args=(args.swap[0], args.swap[1:], stop, swaps))
+        swap_task.start()
     slots = asyncio.Semaphore(args.concurrency)
     tasks = [asyncio.ensure_future(client(args, data, i, ctx, stats, slots, outcomes))
              for i in range(args.connections)]
@@ -431,7 +430,7 @@ async def run(args):
         await asyncio.wait(events, timeout=60)
     stop.set()
     if swap_task:
-        await swap_task
+        swap_task.join()
     classes = stats["classes"]
     classes["unfinished"] = len(pending)
     failed = args.connections - classes.get("ok", 0)
