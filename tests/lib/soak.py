@@ -11,11 +11,14 @@ Two roles, two processes (the machine's cores share the work with tlsmux):
       with what N sends and the digest with the trailer; end with
       "sha256 HEX up=ok|bad\\n" (HEX: what it sent) and close.  One line
       "conn N up=ok|bad|short bytes=B" per connection goes to R.  --port
-      binds a given port again (a backend restarted in place).
+      binds a given port again (a backend restarted in place); SIGUSR1
+      closes the listening socket (new connects are refused) and serves
+      the open connections to their end; SIGTERM ends it.
 
   soak.py run --port-file P --connections N --concurrency C --cafile CA
           [--max-size B] [--small-size S --large-share F] [--seed X]
-          [--swap LIVE GEN_A GEN_B] [--report FILE] [--outcomes FILE]
+          [--swap LIVE GEN_A GEN_B] [--spread S] [--pace S]
+          [--event AT NAME COMMAND]... [--report FILE] [--outcomes FILE]
       The clients, toward tlsmux on the port in P (waited for).  Even
       connections speak TLS, odd ones plain.  Each direction's size is
       uniform in 0..B, or with --large-share F: uniform in 0..B for a
@@ -24,14 +27,19 @@ Two roles, two processes (the machine's cores share the work with tlsmux):
       before reaching the backend has no unread data (a clean close, not
       a reset).  It compares every byte it receives with what the backend
       sends for it, checks the digest, and the backend's verdict on the
-      bytes it sent.
+      bytes it sent.  --swap points the symlink LIVE to GEN_A and GEN_B in
+      turn, every second; --spread starts connection i no sooner than
+      S * i / N seconds in; --pace holds each connection S seconds between
+      "ready" and its data; --event runs COMMAND (sh -c) AT seconds in and
+      writes "event NAME START END STATUS" to the outcomes (a fault).
 
-Each connection ends in one class, written with its times to --outcomes:
+Each connection ends in one class, written to --outcomes as
+"N tls|plain CLASS STAGE START END DETAIL" (seconds from the start):
   ok        every byte both ways arrived unchanged, digests and verdict agree
   changed   a byte, a digest or the backend's verdict differs: corruption
   closed    a clean end (EOF, TLS close) before the exchange was complete;
             everything received until then was right.  The stage says
-            where: connect (before "ready") or transfer
+            where: handshake, connect (before "ready") or transfer
   reset     the connection was reset; everything received was right
   alert     a TLS alert or error ended it (detail: the reason)
   timeout   nothing moved for --timeout seconds
