@@ -181,7 +181,7 @@ sanitize-build:
 # on the normal build and again on the ASan+UBSan one; the testssl audit;
 # with a .deb (make deb) and a machine that boots a container, the soak
 # under the shipped tlsmux.socket at 2,000 (each connection a sandboxed
-# instance, about 7 a second on 2 cores); every fuzzer for FUZZ_SECONDS.
+# instance, about 6 a second on 2 cores); every fuzzer for FUZZ_SECONDS.
 SOAK_LONG = SOAK_CONNECTIONS=10000 SOAK_CONCURRENCY=1000 SOAK_FAULT_CONNECTIONS=2000
 check-long:
 	tests/deps.sh

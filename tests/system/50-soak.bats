@@ -7,8 +7,8 @@
 #
 # TLSMUX_SYSTEM_SOAK_CONNECTIONS (default 200) and _MAX_SIZE (bytes each
 # way, default 256 KiB) size it; `make check-long` runs 2,000.  Each
-# connection starts a sandboxed instance: about 7 a second on 2 cores
-# (500 took 76 s), hence the sizes.  The
+# connection starts a sandboxed instance: about 6 a second on 2 cores
+# (2,000 took 329 s), hence the sizes.  The
 # concurrency stays under the shipped MaxConnectionsPerSource=64 (all
 # clients come from 127.0.0.1): 48 at a time, _CONCURRENCY to change.
 
