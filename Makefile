@@ -214,14 +214,27 @@ sanitize-build:
 	    $(SANITIZE_DIR)/
 	$(MAKE) -C $(SANITIZE_DIR) SANITIZE=1 all $(UNIT_TESTS)
 
-# The long runs, not part of CI: the soak at full size (500 connections,
-# 1 MiB each way each), one session through 100 renewals and rotations,
-# the testssl audit, every fuzzer for FUZZ_SECONDS.
+# The long runs, not part of CI: the soak at full size (10,000
+# connections, 1,000 at a time, up to 1 MiB each way each, the
+# certificate swapped every second) and the faults under load at 2,000,
+# on the normal build and again on the ASan+UBSan one; the testssl audit;
+# with a .deb (make deb) and a machine that boots a container, the soak
+# under the shipped tlsmux.socket at 2,000 (each connection a sandboxed
+# instance, about 6 a second on 2 cores); one session through 100
+# certificate renewals and 100 ticket-key rotations; every fuzzer for
+# FUZZ_SECONDS.
+SOAK_LONG = SOAK_CONNECTIONS=10000 SOAK_CONCURRENCY=1000 SOAK_FAULT_CONNECTIONS=2000
 check-long:
 	tests/deps.sh
-	$(MAKE) all $(UNIT_TESTS)
-	SOAK_CONNECTIONS=500 SOAK_BYTES=1048576 tests/run tests/soak.bats tests/audit.bats
+	$(MAKE) all $(UNIT_TESTS) sanitize-build
+	$(SOAK_LONG) tests/run tests/soak.bats tests/soak-faults.bats tests/audit.bats
+	$(SOAK_LONG) TLSMUX_BUILD=$(SANITIZE_DIR) tests/run tests/soak.bats tests/soak-faults.bats
 	DAY_RENEWALS=100 DAY_ROTATIONS=100 DAY_PAUSE=0.5 tests/run tests/day.bats
+	if ls build/tlsmux_*_amd64.deb >/dev/null 2>&1; then \
+	    TLSMUX_SYSTEM_SOAK_CONNECTIONS=2000 tests/system/run \
+	        tests/system/10-install.bats tests/system/50-soak.bats; \
+	    rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]; \
+	fi
 	$(MAKE) fuzz
 
 # testssl against the TLS path on 127.0.0.1; fails on a HIGH or CRITICAL finding.
