@@ -57,7 +57,7 @@ LINKED_VERSIONS := $(if $(strip $(LINKED_PACKAGES)),$(shell dpkg-query -W \
 # The peeker and plain pump: no GnuTLS, so plain connections start fast.
 CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
            src/backend.o src/pump.o src/proxyproto.o src/cidr.o src/route.o \
-           src/program.o src/sandbox.o
+           src/program.o src/sandbox.o src/landlock.o
 TLS_OBJ  = src/tls.o src/check.o src/pem.o src/certs.o src/clientcert.o \
            src/ticket.o src/sni.o src/allow.o src/policy.o src/linked.o
 UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options \

@@ -20,6 +20,7 @@
 #include "check.h"
 #include "clock.h"
 #include "conn.h"
+#include "landlock.h"
 #include "log.h"
 #include "options.h"
 #include "program.h"
@@ -329,6 +330,16 @@ int main(int argc, char **argv)
 					  .stream = -1};
 	if (o.exec != NULL && o.tls_backend_count == 0)
 		start_spawner(&o, &spawner, &s);
+	/*
+	 * The files this process reads, and nothing else: under the domain
+	 * tlsmux made (none with --exec, or when started directly), its own.
+	 */
+	if (landlock_enter(&o, NULL) < 0) {
+		log_error("sandbox: %s", log_strerror(errno));
+		s.closed = "tlsmux";
+		program_spawner_cancel(&spawner);
+		finish(&s, EX_OSERR);
+	}
 
 	rc = handshake(&o, &t, spawner.pid, err, sizeof err);
 	if (rc != 0) {
