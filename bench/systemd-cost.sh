@@ -74,7 +74,7 @@ ct sh -c 'cd /etc/tlsmux && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_cu
 cat >"$root/usr/local/bin/bench-backend" <<'EOF'
 #!/usr/bin/python3
 import asyncio
-REPLY = b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok"
+REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 async def serve(r, w):
     try:
         await r.readuntil(b"\r\n\r\n")
@@ -141,21 +141,24 @@ use_variant() {
 	ct systemctl daemon-reload
 }
 
-cg_usec() { ct cat "/sys/fs/cgroup/$1/cpu.stat" 2>/dev/null | awk '$1 == "usage_usec" { print $2 }'; }
+# cgroup v2, or its unified hierarchy beside v1 controllers (hybrid).
+cgv2=/sys/fs/cgroup
+if ct test -e /sys/fs/cgroup/unified/init.scope; then cgv2=/sys/fs/cgroup/unified; fi
+cg_usec() { ct cat "$cgv2/$1/cpu.stat" | awk '$1 == "usage_usec" { print $2 }'; }
 slice=system.slice/system-tlsmux.slice
 # An instance held open keeps the slice (and its counters) alive.
-ct systemd-run --quiet --unit=bench-holder sh -c 'exec 3<>/dev/tcp/127.0.0.1/9018 2>/dev/null; sleep 3600' 2>/dev/null ||
-	ct systemd-run --quiet --unit=bench-holder python3 -c 'import socket,time; s=socket.create_connection(("127.0.0.1",9018)); time.sleep(3600)'
+ct systemd-run --quiet --unit=bench-holder python3 -c \
+	'import socket, time; s = socket.create_connection(("127.0.0.1", 9018)); time.sleep(3600)'
 
 # measure VARIANT: one connrate run; prints rate, finished, errors, and
 # microseconds of CPU per connection: instances, PID 1, journald.
 measure() {
 	use_variant "$1"
 	# One connection first, so that nothing of the reload is counted.
-	ct connrate -c 1 -d 0.2 127.0.0.1 9018 / >/dev/null
+	ct connrate -c 1 -d 0.5 127.0.0.1 9018 / >/dev/null || true
 	local t0 p0 j0 t1 p1 j1 line
 	t0=$(cg_usec "$slice"); p0=$(cg_usec init.scope); j0=$(cg_usec system.slice/systemd-journald.service)
-	line=$(ct connrate -c 8 -d "$seconds" 127.0.0.1 9018 /)
+	line=$(ct connrate -c 8 -d "$seconds" 127.0.0.1 9018 / || true)
 	# Instances still ending are counted: wait until only the holder is left.
 	local deadline=$((SECONDS + 20))
 	while [ "$(ct systemctl list-units --no-legend --plain --state=active,activating 'tlsmux@*' | wc -l)" -gt 1 ] &&
@@ -190,11 +193,11 @@ bare=${rate[bare]:-0}
 		"$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" \
 		"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" "$(uname -r)" \
 		"$load_before" "$load_after" "$seconds" "$rounds"
-	printf 'variant\tconn_s\tratio_bare\ttlsmux_us\tpid1_us\tjournald_us\terrors\n'
+	printf 'variant\tconn_s\tratio_bare\tinstance_us\tpid1_us\tjournald_us\terrors\n'
 	for v in $variants; do
 		awk -v v="$v" -v r="${rate[$v]}" -v b="$bare" -v t="${tcpu[$v]}" -v p="${pcpu[$v]}" \
 			-v j="${jcpu[$v]}" -v e="${errs[$v]}" \
-			'BEGIN { printf "%s\t%d\t%s\t%d\t%d\t%d\t%d\n", v, r, b > 0 ? sprintf("%.2f", r / b) : "-", t, p, j, e }'
+			'BEGIN { printf "%s\t%d\t%s\t%d\t%d\t%d\t%d\n", v, r, (b > 0 ? sprintf("%.2f", r / b) : "-"), t, p, j, e }'
 	done
 } >"$tsv"
 column -t -s $'\t' "$tsv"

@@ -226,19 +226,28 @@ static int fill_ruleset(int ruleset, const struct options *o,
 	return 0;
 }
 
-/* TLSMUX_SANDBOX_PROBE=PATH: try to open PATH once restricted, and say how it went. */
+/*
+ * TLSMUX_SANDBOX_PROBE=PATH[:PATH...]: once restricted, try to open each
+ * for reading and log how it went, one line each: how the tests see,
+ * from outside, what the live process can open.  Nothing is read.
+ */
 static void probe(void)
 {
-	const char *path = getenv("TLSMUX_SANDBOX_PROBE");
+	const char *list = getenv("TLSMUX_SANDBOX_PROBE");
+	char path[4096];
 
-	if (path == NULL || path[0] == '\0')
-		return;
-	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd >= 0) {
-		close(fd);
-		log_info("sandbox probe: %s: opened", path);
-	} else {
-		log_info("sandbox probe: %s: %s", path, log_strerror(errno));
+	while (list != NULL && *list != '\0') {
+		size_t len = strcspn(list, ":");
+		if (len > 0 && len < sizeof path) {
+			memcpy(path, list, len);
+			path[len] = '\0';
+			int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			log_info("sandbox probe: %s: %s", path,
+				 fd >= 0 ? "opened" : log_strerror(errno));
+		}
+		list += len + (list[len] == ':');
 	}
 }
 
