@@ -39,9 +39,11 @@ group[devicepolicy]='DevicePolicy=closed'
 group[caps]=$'NoNewPrivileges=yes\nCapabilityBoundingSet=\nAmbientCapabilities=\nUMask=0077\nKeyringMode=private'
 group[restrict]=$'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\nRestrictNamespaces=yes\nRestrictRealtime=yes\nRestrictSUIDSGID=yes\nLockPersonality=yes\nMemoryDenyWriteExecute=yes'
 group[syscallfilter]=$'SystemCallArchitectures=native\nSystemCallFilter=@system-service\nSystemCallFilter=~@privileged @resources\nSystemCallErrorNumber=EPERM'
+# The shipped unit's short deny list, against the allow list above.
+group[denylist]=$'SystemCallArchitectures=native\nSystemCallFilter=~@clock @cpu-emulation @debug @module @mount @obsolete @privileged @raw-io @reboot @resources @swap\nSystemCallFilter=~msgget msgsnd msgrcv msgctl semget semop semtimedop semctl shmget shmat shmdt shmctl mq_open mq_unlink mq_timedsend mq_timedreceive mq_notify mq_getsetattr\nSystemCallErrorNumber=EPERM'
 old_groups="dynamicuser credential privateusers mounts kernel ipc hostname clock devicepolicy caps restrict syscallfilter"
 all_variants="shipped bare pump all"
-for g in $old_groups fixeduser; do all_variants+=" bare+$g"; done
+for g in $old_groups fixeduser denylist; do all_variants+=" bare+$g"; done
 for g in $old_groups; do all_variants+=" all-$g"; done
 variants=${SYSTEMD_COST_ONLY:-$all_variants}
 

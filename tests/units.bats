@@ -21,12 +21,14 @@ with_installed_binary() {
 	assert_output ""
 }
 
-@test "systemd-analyze security rates the service 1.5 or lower" {
+# 3.0: the per-connection namespaces are left to tlsmux's Landlock and
+# seccomp, which systemd-analyze cannot see (README, "What systemd costs").
+@test "systemd-analyze security rates the service 3.0 or lower" {
 	run systemd-analyze security --offline=yes --no-pager "$TLSMUX_ROOT/units/tlsmux@.service"
 	exposure=$(grep -o 'Overall exposure level for [^:]*: [0-9.]*' <<<"$output" | awk '{print $NF}')
 	echo "exposure: $exposure"
 	[ -n "$exposure" ]
-	awk -v e="$exposure" 'BEGIN { exit !(e <= 1.5) }'
+	awk -v e="$exposure" 'BEGIN { exit !(e <= 3.0) }'
 }
 
 @test "the socket unit accepts per connection and limits connections" {
