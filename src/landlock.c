@@ -105,6 +105,9 @@ size_t landlock_paths(const struct options *o, const char *helper,
 
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++)
 		n = add(out, n, max, files[i], LANDLOCK_USE_READ);
+	/* The TLS helper reads the config files again. */
+	for (size_t i = 0; i < o->config_file_count; i++)
+		n = add(out, n, max, o->config_files[i], LANDLOCK_USE_READ);
 	n = add(out, n, max, o->cert_dir, LANDLOCK_USE_TREE);
 	n = add(out, n, max, helper, LANDLOCK_USE_RUN);
 	for (size_t i = 0; i < sizeof resolver_files / sizeof *resolver_files; i++)

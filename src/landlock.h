@@ -19,11 +19,11 @@ struct landlock_path {
 	enum landlock_use use;
 };
 
-#define LANDLOCK_MAX_PATHS 32
+#define LANDLOCK_MAX_PATHS 48
 
 /*
  * The paths a connection's processes may open, from the options: the
- * certificate, key, --cert-dir, --client-ca, --crl, --ocsp, --ticket-key;
+ * -f config files, the certificate, key, --cert-dir, --client-ca, --crl, --ocsp, --ticket-key;
  * the TLS helper (helper, NULL: none); what the resolver reads; the user
  * database with --user; /usr (libraries, NSS modules); /dev/null.
  * Everything else, and every write, create, remove or rename anywhere,

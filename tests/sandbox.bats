@@ -192,7 +192,9 @@ landlock_abi() {
 	chmod 644 "$T/outside.txt"
 	export TLSMUX_SANDBOX_PROBE="$T/outside.txt:$CERT"
 	start_backend b echo
-	start_tlsmux sa --backend "127.0.0.1:$b_PORT" --cert "$CERT" --key "$KEY"
+	# A config file: the TLS helper reads it again, under the domain.
+	printf 'backend 127.0.0.1:%s\n' "$b_PORT" >"$T/tlsmux.conf"
+	start_tlsmux sa -f "$T/tlsmux.conf" --cert "$CERT" --key "$KEY"
 	for tls in "" --tls; do
 		rm -f "$T/live" "$T/done"
 		hold_connection $tls

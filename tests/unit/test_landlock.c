@@ -34,9 +34,12 @@ static void test_paths(void)
 	o.key = "/run/credentials/x/key.pem";
 	o.ticket_key = "/etc/tlsmux/ticket.key";
 	o.cert_dir = "/etc/tlsmux/certs";
+	o.config_files[0] = "/etc/tlsmux/tlsmux.conf";
+	o.config_file_count = 1;
 	size_t n = landlock_paths(&o, "/usr/libexec/tlsmux/tlsmux-tls", p,
 				  LANDLOCK_MAX_PATHS);
 	CHECK(has(p, n, "/etc/tlsmux/cert.pem", LANDLOCK_USE_READ));
+	CHECK(has(p, n, "/etc/tlsmux/tlsmux.conf", LANDLOCK_USE_READ));
 	CHECK(has(p, n, "/run/credentials/x/key.pem", LANDLOCK_USE_READ));
 	CHECK(has(p, n, "/etc/tlsmux/ticket.key", LANDLOCK_USE_READ));
 	CHECK(has(p, n, "/etc/tlsmux/certs", LANDLOCK_USE_TREE));
