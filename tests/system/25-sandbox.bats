@@ -44,8 +44,9 @@ landlock_abi() {
 }
 
 @test "both paths: the user tlsmux, no capabilities at all, no new privileges, seccomp" {
-	local path pid tls uid
+	local path pid tls uid gid
 	uid=$(ct id -u tlsmux)
+	gid=$(ct id -g tlsmux)
 	for path in plain tls; do
 		tls=()
 		[ $path = tls ] && tls=(--tls)
@@ -53,7 +54,7 @@ landlock_abi() {
 		pid=$(pid_of_instance)
 		run ct grep -E '^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$pid/status"
 		assert_line --regexp "^Uid:[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid[[:space:]]+$uid$"
-		assert_line --regexp '^Groups:[[:space:]]*$'
+		assert_line --regexp "^Groups:[[:space:]]*($gid)?[[:space:]]*$"
 		local cap
 		for cap in CapInh CapPrm CapEff CapBnd CapAmb; do
 			assert_line --regexp "^$cap:[[:space:]]+0+$"
