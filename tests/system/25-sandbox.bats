@@ -75,13 +75,15 @@ landlock_abi() {
 	run gnutls_client <<<"tls probe"
 	assert_output --partial "tls probe"
 	probed() { ct journalctl --no-pager -o cat --after-cursor="$cursor" SYSLOG_IDENTIFIER=tlsmux; }
-	wait_until 20 eval '[ "$(probed | grep -c "^sandbox probe: /etc/tlsmux/cert.pem: opened$")" -ge 3 ]'
+	# Six probes a process, three processes.  A line may come through the
+	# stderr stream (tlsmux[PID]: ...) when the journal's socket is busy.
+	wait_until 20 eval '[ "$(probed | grep -c "sandbox probe: ")" -ge 18 ]'
 	run probed
 	# tlsmux on the plain path; tlsmux then tlsmux-tls on the TLS path.
 	for path in /etc/shadow /root/secret.txt /home/someone/public.txt /etc/tlsmux-test-public /tmp; do
-		assert_equal "$(grep -c "^sandbox probe: $path: permission denied$" <<<"$output")" 3
+		assert_equal "$(grep -c "sandbox probe: $path: permission denied$" <<<"$output")" 3
 	done
-	assert_equal "$(grep -c '^sandbox probe: /etc/tlsmux/cert.pem: opened$' <<<"$output")" 3
+	assert_equal "$(grep -c 'sandbox probe: /etc/tlsmux/cert.pem: opened$' <<<"$output")" 3
 }
 
 @test "tlsmux's own seccomp filter is on top of the unit's on the live process" {
