@@ -73,9 +73,9 @@ with_installed_binary() {
 	assert_success
 	# From the top of the tree, where the bench scripts' "source=bench/lib.sh" points.
 	cd "$TLSMUX_ROOT"
-	run shellcheck contrib/demo.sh tests/run bench/lib.sh bench/run.sh bench/conncost.sh \
+	run shellcheck -x contrib/demo.sh tests/run bench/lib.sh bench/run.sh bench/conncost.sh \
 		bench/testssl.sh bench/sni-cost.sh bench/resume-cost.sh bench/sandboxcost.sh \
-		bench/storm.sh tests/system/run
+		bench/storm.sh bench/systemd-cost.sh tests/system/run tests/system/boot.bash
 	assert_success
 	run shellcheck -s bash tests/lib/shared.bash tests/system/lib.bash
 	assert_success
