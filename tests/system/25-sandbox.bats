@@ -65,24 +65,34 @@ landlock_abi() {
 	done
 }
 
+# pid_of_summary PATH BYTES: the process that logged this connection's summary.
+pid_of_summary() {
+	journal_json "TLSMUX_PATH=$1" "TLSMUX_BYTES_IN=$2" | tail -n 1 |
+		python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["_PID"])'
+}
+
 @test "both paths: the live process cannot open files outside what it reads, world-readable ones included" {
 	[ "$(landlock_abi)" -gt 0 ] || skip "the kernel has no Landlock (landlock_create_ruleset fails): tlsmux runs without it"
-	local comm path
+	local pid path sets n kind bytes
 	run plain_client <<<"plain probe"
 	assert_output "plain probe"
-	run gnutls_client <<<"tls probe"
-	assert_output --partial "tls probe"
-	# What the peeker (both paths) and the TLS helper logged of their
-	# probes; only this suite sets them.  A line may come through the
-	# stderr stream (tlsmux[PID]: ...) when the journal's socket is busy.
-	probed() { ct journalctl --no-pager -o cat SYSLOG_IDENTIFIER=tlsmux "_COMM=$1" | grep 'sandbox probe: '; }
-	for comm in tlsmux tlsmux-tls; do
-		wait_until 20 eval 'probed $comm | grep -q "/etc/tlsmux/cert.pem: opened$"'
-		run probed $comm
+	run gnutls_client <<<"tls probe 42"
+	assert_output --partial "tls probe 42"
+	# One probe set from tlsmux on the plain path; on the TLS path one from
+	# tlsmux, then one from tlsmux-tls (the same pid after the exec).  A
+	# line may come through the stderr stream (tlsmux[PID]: ...) when the
+	# journal's socket is busy.
+	for sets in "1 plain 12" "2 tls 13"; do
+		read -r n kind bytes <<<"$sets"
+		wait_until 20 eval 'journal_json TLSMUX_PATH=$kind TLSMUX_BYTES_IN=$bytes | grep -q .'
+		pid=$(pid_of_summary "$kind" "$bytes")
+		[ -n "$pid" ]
+		run ct journalctl --no-pager -o cat SYSLOG_IDENTIFIER=tlsmux "_PID=$pid"
 		for path in /etc/shadow /root/secret.txt /home/someone/public.txt /etc/tlsmux-test-public /tmp; do
-			assert_line --partial "sandbox probe: $path: permission denied"
+			assert_equal "$(grep -c "sandbox probe: $path: permission denied$" <<<"$output")" "$n"
 			refute_line --partial "sandbox probe: $path: opened"
 		done
+		assert_equal "$(grep -c 'sandbox probe: /etc/tlsmux/cert.pem: opened$' <<<"$output")" "$n"
 	done
 }
 
