@@ -8,12 +8,11 @@
  * ProtectSystem=, ProtectHome=, PrivateTmp= and PrivateDevices= cost
  * systemd per connection (bench/systemd-cost.sh).  The domain is
  * inherited across execve: tlsmux-tls runs under the one tlsmux made,
- * and adds its own from the same list (the only one with --exec, or when
- * a launcher starts it directly).
+ * and adds its own from the same list (the only one with --exec or
+ * --cert-dir, or when a launcher starts it directly).
  */
 #include "landlock.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -190,33 +189,6 @@ static int add_rule(int ruleset, const char *path, enum landlock_use use,
 	return rc < 0 ? -1 : 0;
 }
 
-/*
- * A --cert-dir entry may be a symbolic link to a file elsewhere (certbot's
- * live/ directory): the link's target gets a rule of its own.
- */
-static int add_dir_links(int ruleset, const char *dir, uint64_t handled)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char path[4096];
-
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_type != DT_LNK && de->d_type != DT_UNKNOWN)
-			continue;
-		if (snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >=
-		    (int)sizeof path)
-			continue;
-		if (add_rule(ruleset, path, LANDLOCK_USE_READ, handled) < 0) {
-			closedir(d);
-			return -1;
-		}
-	}
-	closedir(d);
-	return 0;
-}
-
 static int fill_ruleset(int ruleset, const struct options *o,
 			const char *helper, uint64_t handled)
 {
@@ -226,8 +198,6 @@ static int fill_ruleset(int ruleset, const struct options *o,
 	for (size_t i = 0; i < n; i++)
 		if (add_rule(ruleset, paths[i].path, paths[i].use, handled) < 0)
 			return -1;
-	if (o->cert_dir != NULL && add_dir_links(ruleset, o->cert_dir, handled) < 0)
-		return -1;
 	return 0;
 }
 

@@ -27,7 +27,9 @@ struct landlock_path {
  * the TLS helper (helper, NULL: none); what the resolver reads; the user
  * database with --user; /usr (libraries, NSS modules); /dev/null.
  * Everything else, and every write, create, remove or rename anywhere,
- * is refused.  Sockets are not files here: unix: backends, the journal
+ * is refused.  A --cert-dir entry may be a link to anywhere (certbot's
+ * live/ and archive/): with --cert-dir, tlsmux-tls narrows only once the
+ * handshake has read the certificate (the peeker not at all).  Sockets are not files here: unix: backends, the journal
  * and syslog connect as before.  Returns the count, at most max.
  */
 size_t landlock_paths(const struct options *o, const char *helper,

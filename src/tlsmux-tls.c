@@ -290,6 +290,10 @@ static int handshake(const struct options *o, struct tls_conn *t,
 		rc = enter_connect_sandbox(spawner, err, err_size);
 	if (rc == 0)
 		rc = tls_handshake(t, o->handshake_timeout_ms, err, err_size);
+	if (rc == 0 && o->cert_dir != NULL && landlock_enter(o, NULL) < 0) {
+		snprintf(err, err_size, "sandbox: %s", log_strerror(errno));
+		rc = EX_OSERR;
+	}
 	if (rc == 0 && o->user != NULL) {
 		rc = sandbox_user_switch(&user, err, err_size);
 		if (rc == 0)
@@ -333,8 +337,9 @@ int main(int argc, char **argv)
 	/*
 	 * The files this process reads, and nothing else: under the domain
 	 * tlsmux made (none with --exec, or when started directly), its own.
+	 * With --cert-dir, once the handshake has read the chosen entry.
 	 */
-	if (landlock_enter(&o, NULL) < 0) {
+	if (o.cert_dir == NULL && landlock_enter(&o, NULL) < 0) {
 		log_error("sandbox: %s", log_strerror(errno));
 		s.closed = "tlsmux";
 		program_spawner_cancel(&spawner);

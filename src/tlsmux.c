@@ -121,8 +121,8 @@ static int relay_plain(const struct options *o, struct client *from,
 
 	s->path = "plain";
 	s->phase = "connect";
-	/* With --exec configured, tlsmux is not narrowed from its start. */
-	if (o->exec != NULL && narrow_files(o) < 0)
+	/* With --exec or --cert-dir, tlsmux is not narrowed from its start. */
+	if ((o->exec != NULL || o->cert_dir != NULL) && narrow_files(o) < 0)
 		return sandbox_failed(s);
 	int rc = drop_user(o, s);
 	if (rc != 0)
@@ -368,8 +368,10 @@ int main(int argc, char **argv)
 	/*
 	 * Before any byte of the client's is read.  An --exec program must
 	 * not inherit the domain: then each path narrows once it started it.
+	 * A --cert-dir entry may link anywhere: tlsmux-tls narrows once the
+	 * handshake has read it.
 	 */
-	if (o.exec == NULL && narrow_files(&o) < 0)
+	if (o.exec == NULL && o.cert_dir == NULL && narrow_files(&o) < 0)
 		return finish(&s, sandbox_failed(&s));
 
 	if (o.accept_proxy && (rc = read_proxy_header(&o, &s)) >= 0)
