@@ -8,6 +8,8 @@ MANDIR      = $(PREFIX)/share/man
 # systemd also reads units from /usr/local/lib/systemd/system; the Debian
 # package puts them in /lib/systemd/system.
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# The system user tlsmux@.service runs as (systemd-sysusers creates it).
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DESTDIR    ?=
 PKG_CONFIG ?= pkg-config
 
@@ -69,14 +71,14 @@ LINKED_VERSIONS := $(if $(strip $(LINKED_PACKAGES)),$(shell dpkg-query -W \
 # The peeker and plain pump: no GnuTLS, so plain connections start fast.
 CORE_OBJ = src/sniff.o src/addr.o src/options.o src/log.o src/conn.o \
            src/backend.o src/pump.o src/proxyproto.o src/cidr.o src/route.o \
-           src/program.o src/sandbox.o
+           src/program.o src/sandbox.o src/landlock.o
 TLS_OBJ  = src/tls.o src/check.o src/pem.o src/certs.o src/clientcert.o \
            src/ticket.o src/sni.o src/allow.o src/policy.o src/linked.o
 UNIT_TESTS = tests/unit/test_sniff tests/unit/test_addr tests/unit/test_options \
              tests/unit/test_proxyproto tests/unit/test_cidr \
              tests/unit/test_route tests/unit/test_program tests/unit/test_pem \
              tests/unit/test_sni tests/unit/test_allow tests/unit/test_policy \
-             tests/unit/test_sandbox tests/unit/test_linked
+             tests/unit/test_sandbox tests/unit/test_linked tests/unit/test_landlock
 
 all: tlsmux tlsmux-tls
 
@@ -188,6 +190,9 @@ tests/unit/test_allow: tests/unit/test_allow.c src/allow.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/allow.o
 tests/unit/test_policy: tests/unit/test_policy.c src/policy.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< src/policy.o
+tests/unit/test_landlock: tests/unit/test_landlock.c src/landlock.o $(OPTIONS_DEPS)
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    src/landlock.o $(OPTIONS_DEPS)
 tests/unit/test_sandbox: tests/unit/test_sandbox.c src/sandbox.o src/log.o
 	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    src/sandbox.o src/log.o
@@ -255,6 +260,12 @@ bench:
 	$(MAKE) all
 	bench/run.sh
 
+# bench/systemd-cost.sh alone: systemd's cost per connection, unit
+# variant by unit variant, in the booted root of check-system.
+bench-systemd: deb
+	tests/deps.sh system
+	bench/systemd-cost.sh
+
 # Self-signed certificate, a plain backend and tlsmux on a local port;
 # a TLS client and a plain client talk through the same port.
 demo:
@@ -304,7 +315,8 @@ INSTALL_PATHS = sed 's|/usr/sbin/tlsmux|$(SBINDIR)/tlsmux|g'
 
 install: all
 	mkdir -p $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR)
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 644 units/tlsmux.sysusers $(DESTDIR)$(SYSUSERSDIR)/tlsmux.conf
 	install -m 755 tlsmux $(DESTDIR)$(SBINDIR)/tlsmux
 	install -m 755 tlsmux-tls $(DESTDIR)$(LIBEXECDIR)/tlsmux-tls
 	$(INSTALL_PATHS) contrib/certbot-deploy-hook >$(DESTDIR)$(LIBEXECDIR)/certbot-deploy-hook
@@ -318,14 +330,14 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tlsmux $(DESTDIR)$(LIBEXECDIR)/tlsmux-tls \
 	    $(DESTDIR)$(LIBEXECDIR)/certbot-deploy-hook \
-	    $(DESTDIR)$(MANDIR)/man8/tlsmux.8
+	    $(DESTDIR)$(MANDIR)/man8/tlsmux.8 $(DESTDIR)$(SYSUSERSDIR)/tlsmux.conf
 	for unit in $(UNITS); do rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$${unit#units/}; done
 
 clean:
 	rm -f tlsmux tlsmux-tls src/*.o $(UNIT_TESTS) .build-flags
 	rm -rf build
 
-.PHONY: all check check-system check-unit check-long check-sanitize sanitize-build audit bench demo deb \
+.PHONY: all bench-systemd check check-system check-unit check-long check-sanitize sanitize-build audit bench demo deb \
         print-linked-packages install uninstall clean FORCE
 
 # libFuzzer harnesses, one tests/fuzz/fuzz_NAME.c for every parser that

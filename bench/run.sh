@@ -15,7 +15,8 @@
 # 8), BENCH_BULK_ROUNDS (1 GiB transfers, 3; 0 skips them), BENCH_MESSAGE_ROUNDS
 # (Redis, 2; 0 skips them), BENCH_STORM=0 (no reconnect storm, else
 # bench/storm.sh with its STORM_SIZES, STORM_ROUNDS), BENCH_ONLY (space-separated contenders), BENCH_OUT (output
-# folder), BENCH_KEEP=1 (keep the scratch folder).
+# folder), BENCH_KEEP=1 (keep the scratch folder), BENCH_SYSTEMD=0 (no
+# bench/systemd-cost.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -542,3 +543,9 @@ cp "$data" "$out/data.tsv"
 cp "$work/meta.tsv" "$out/meta.tsv"	# report.py META DATA OUT redraws the report
 cat "$out/results.md"
 note "written: $out/results.md, $out/chart.png, $out/data.tsv"
+# systemd's own cost per connection, unit variant by unit variant, in a
+# booted Debian 12 root (bench/systemd-cost.sh; one "skipped:" line where
+# none can boot).  BENCH_SYSTEMD=0 leaves it out.
+if [ "${BENCH_SYSTEMD:-1}" != 0 ]; then
+	BENCH_OUT=$out bench/systemd-cost.sh || note "bench/systemd-cost.sh failed"
+fi

@@ -192,6 +192,18 @@ void log_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Debug lines go to the journal or syslog, which filter by priority, never to stderr. */
+void log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_sink == SINK_STDERR)
+		return;
+	va_start(ap, fmt);
+	log_vemit(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
 void log_info(const char *fmt, ...)
 {
 	va_list ap;

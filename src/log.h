@@ -12,6 +12,7 @@ void log_init(enum log_target target);
 void log_init_command(void);
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 struct log_summary {
 	const char *client;

@@ -907,6 +907,8 @@ static int options_read_file(struct options *o, const char *path, int depth,
 			 log_strerror(errno));
 		return EX_NOINPUT;
 	}
+	if (o->config_file_count < OPTIONS_MAX_CONFIG_FILES)
+		o->config_files[o->config_file_count++] = path;
 	/*
 	 * Kept for the life of the process: options point into it.  Chained
 	 * from a static list so that it stays reachable (leak checkers).

@@ -18,6 +18,8 @@
 #define OPTIONS_MAX_ALLOW 32
 #define OPTIONS_MAX_ALPN 8
 #define OPTIONS_ALPN_NAME_MAX 31
+/* The -f files read, for the TLS helper, which reads them again (landlock.h). */
+#define OPTIONS_MAX_CONFIG_FILES 16
 
 enum on_silence { SILENCE_PLAIN, SILENCE_CLOSE };
 enum send_proxy { SEND_PROXY_NONE, SEND_PROXY_V1, SEND_PROXY_V2 };
@@ -64,6 +66,8 @@ struct options {
 	size_t route_count;
 	int alpn_routes;		/* some --route alpn= is given */
 	const char *exec;		/* a program per connection, or NULL */
+	const char *config_files[OPTIONS_MAX_CONFIG_FILES];	/* -f, nested */
+	size_t config_file_count;
 	/* PROXY protocol */
 	enum send_proxy send_proxy;
 	unsigned proxy_tlvs;		/* PROXY_TLV_* */

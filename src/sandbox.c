@@ -119,6 +119,11 @@ static const int calls_connect[] = {
 	SYS_select,
 #endif
 	SYS_pselect6,
+	/* Landlock, which can only narrow (landlock.h: after a --cert-dir handshake). */
+#ifdef SYS_landlock_create_ruleset
+	SYS_landlock_create_ruleset, SYS_landlock_add_rule,
+	SYS_landlock_restrict_self,
+#endif
 	-1,
 };
 

@@ -20,6 +20,7 @@
 #include "check.h"
 #include "clock.h"
 #include "conn.h"
+#include "landlock.h"
 #include "log.h"
 #include "options.h"
 #include "program.h"
@@ -289,6 +290,10 @@ static int handshake(const struct options *o, struct tls_conn *t,
 		rc = enter_connect_sandbox(spawner, err, err_size);
 	if (rc == 0)
 		rc = tls_handshake(t, o->handshake_timeout_ms, err, err_size);
+	if (rc == 0 && o->cert_dir != NULL && landlock_enter(o, NULL) < 0) {
+		snprintf(err, err_size, "sandbox: %s", log_strerror(errno));
+		rc = EX_OSERR;
+	}
 	if (rc == 0 && o->user != NULL) {
 		rc = sandbox_user_switch(&user, err, err_size);
 		if (rc == 0)
@@ -329,6 +334,17 @@ int main(int argc, char **argv)
 					  .stream = -1};
 	if (o.exec != NULL && o.tls_backend_count == 0)
 		start_spawner(&o, &spawner, &s);
+	/*
+	 * The files this process reads, and nothing else: under the domain
+	 * tlsmux made (none with --exec, or when started directly), its own.
+	 * With --cert-dir, once the handshake has read the chosen entry.
+	 */
+	if (o.cert_dir == NULL && landlock_enter(&o, NULL) < 0) {
+		log_error("sandbox: %s", log_strerror(errno));
+		s.closed = "tlsmux";
+		program_spawner_cancel(&spawner);
+		finish(&s, EX_OSERR);
+	}
 
 	rc = handshake(&o, &t, spawner.pid, err, sizeof err);
 	if (rc != 0) {

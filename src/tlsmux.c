@@ -20,6 +20,7 @@
 #include "backend.h"
 #include "clock.h"
 #include "conn.h"
+#include "landlock.h"
 #include "log.h"
 #include "options.h"
 #include "program.h"
@@ -47,13 +48,15 @@ static int finish(struct log_summary *s, int exit_code)
  * The TLS helper sits next to this binary (build tree, relocated
  * install) or in the configured libexec directory.
  */
-static void exec_tls_helper(char **argv, const struct client *c)
+static const char *tls_helper(void)
 {
-	char self[PATH_MAX], path[PATH_MAX + 16];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	static char path[PATH_MAX + 16];
+	char self[PATH_MAX];
+	ssize_t n;
 
-	conn_export(c, start_ms);
-	argv[0] = "tlsmux-tls";
+	if (path[0] != '\0')
+		return path;
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n > 0) {
 		self[n] = '\0';
 		char *slash = strrchr(self, '/');
@@ -61,10 +64,19 @@ static void exec_tls_helper(char **argv, const struct client *c)
 			*slash = '\0';
 			snprintf(path, sizeof path, "%s/tlsmux-tls", self);
 			if (access(path, X_OK) == 0)
-				execv(path, argv);
+				return path;
 		}
 	}
 	snprintf(path, sizeof path, "%s/tlsmux-tls", TLSMUX_LIBEXECDIR);
+	return path;
+}
+
+static void exec_tls_helper(char **argv, const struct client *c)
+{
+	const char *path = tls_helper();
+
+	conn_export(c, start_ms);
+	argv[0] = "tlsmux-tls";
 	execv(path, argv);
 	log_error("cannot run %s: %s", path, log_strerror(errno));
 }
@@ -75,6 +87,15 @@ static int sandbox_failed(struct log_summary *s)
 	log_error("sandbox: %s", log_strerror(errno));
 	s->closed = "tlsmux";
 	return EX_OSERR;
+}
+
+/*
+ * The file system narrowed to what the connection reads (landlock.h);
+ * the TLS helper may still be exec'd.  0, or -1 with errno.
+ */
+static int narrow_files(const struct options *o)
+{
+	return landlock_enter(o, tls_helper()) < 0 ? -1 : 0;
 }
 
 /* Detection is over: what is left needs no privilege. */
@@ -100,6 +121,9 @@ static int relay_plain(const struct options *o, struct client *from,
 
 	s->path = "plain";
 	s->phase = "connect";
+	/* With --exec or --cert-dir, tlsmux is not narrowed from its start. */
+	if ((o->exec != NULL || o->cert_dir != NULL) && narrow_files(o) < 0)
+		return sandbox_failed(s);
 	int rc = drop_user(o, s);
 	if (rc != 0)
 		return rc;
@@ -201,7 +225,8 @@ static int run_program(const struct options *o, struct client *c,
 			s->closed = "tlsmux";
 			return EX_UNAVAILABLE;
 		}
-		if (sandbox_enter_with_child(SANDBOX_PUMP, run.pid) < 0) {
+		if (narrow_files(o) < 0 ||
+		    sandbox_enter_with_child(SANDBOX_PUMP, run.pid) < 0) {
 			close(run.fd);	/* the program sees its end of input */
 			program_wait(run.pid, PROGRAM_EXIT_GRACE_MS, status,
 				     sizeof status);
@@ -228,7 +253,8 @@ static int run_program(const struct options *o, struct client *c,
 	give_up_fd(c->in_fd);
 	give_up_fd(1);
 	c->is_socket = 0;	/* nothing left to abort */
-	if (sandbox_enter_with_child(SANDBOX_PUMP, pid) < 0) {
+	if (narrow_files(o) < 0 ||
+	    sandbox_enter_with_child(SANDBOX_PUMP, pid) < 0) {
 		program_wait(pid, -1, status, sizeof status);
 		s->program = status;
 		return sandbox_failed(s);
@@ -339,6 +365,14 @@ int main(int argc, char **argv)
 	struct log_summary s = {.client = connection.addr, .path = "none",
 				.phase = "detect",
 				.extra = options_log_fields(&o)};
+	/*
+	 * Before any byte of the client's is read.  An --exec program must
+	 * not inherit the domain: then each path narrows once it started it.
+	 * A --cert-dir entry may link anywhere: tlsmux-tls narrows once the
+	 * handshake has read it.
+	 */
+	if (o.exec == NULL && o.cert_dir == NULL && narrow_files(&o) < 0)
+		return finish(&s, sandbox_failed(&s));
 
 	if (o.accept_proxy && (rc = read_proxy_header(&o, &s)) >= 0)
 		return rc;

@@ -67,8 +67,10 @@ contents() {
 		assert_line --regexp "^Built-Using: .*\\b$source \\(= [^)]+\\)"
 	done
 	# Both binaries are static (p11-kit is replaced by a stub that makes
-	# PKCS#11 unavailable), so shlibs has no library to name.
-	refute_line --regexp '^(Pre-)?Depends:'
+	# PKCS#11 unavailable), so shlibs has no library to name: the one
+	# dependency is what creates the system user tlsmux (sysusers.d).
+	refute_line --regexp '^Pre-Depends:'
+	assert_line "Depends: systemd | systemd-standalone-sysusers | systemd-sysusers"
 }
 
 @test "every unit's ExecStart= and the certbot hook name files the package holds" {

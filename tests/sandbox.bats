@@ -179,3 +179,50 @@ Seccomp_filters:.0$"
 	assert_log_lines "tlsmux: conn client=127.0.0.1:PORT path=tls backend=127.0.0.1:$b_PORT version=TLS1.3 cipher=AES-256-GCM sni=localhost in=4 out=4 duration=D closed=client client_eof=close_notify phase=done exit=0"
 	[ ! -e "$T/ran" ]
 }
+
+# The kernel's Landlock ABI version, 0 without it.
+landlock_abi() {
+	python3 -c 'import ctypes; print(max(ctypes.CDLL(None).syscall(444, None, 0, 1), 0))'
+}
+
+@test "Landlock: a live connection's process cannot open a file it was not told about, on both paths" {
+	[ "$(landlock_abi)" -gt 0 ] || skip "this kernel has no Landlock (landlock_create_ruleset fails): nothing to test"
+	# World-readable, so that only Landlock can refuse it.
+	printf 'not for tlsmux\n' >"$T/outside.txt"
+	chmod 644 "$T/outside.txt"
+	export TLSMUX_SANDBOX_PROBE="$T/outside.txt:$CERT"
+	start_backend b echo
+	# A config file: the TLS helper reads it again, under the domain.
+	printf 'backend 127.0.0.1:%s\n' "$b_PORT" >"$T/tlsmux.conf"
+	start_tlsmux sa -f "$T/tlsmux.conf" --cert "$CERT" --key "$KEY"
+	for tls in "" --tls; do
+		rm -f "$T/live" "$T/done"
+		hold_connection $tls
+		release_connection
+	done
+	wait_for_summary 2
+	run log_normalized
+	# The plain path: tlsmux; TLS: tlsmux, then tlsmux-tls under its own domain too.
+	assert_equal "$(grep -c "sandbox probe: $T/outside.txt: permission denied$" <<<"$output")" 3
+	assert_equal "$(grep -c "sandbox probe: $CERT: opened$" <<<"$output")" 3
+	refute_output --partial "outside.txt: opened"
+	assert_line --regexp "path=plain .* in=4 out=4 .* exit=0$"
+	assert_line --regexp "path=tls .* in=4 out=4 .* exit=0$"
+}
+
+@test "Landlock with --exec: tlsmux is narrowed once the program runs, the program is not" {
+	[ "$(landlock_abi)" -gt 0 ] || skip "this kernel has no Landlock (landlock_create_ruleset fails): nothing to test"
+	printf 'for the program\n' >"$T/outside.txt"
+	chmod 644 "$T/outside.txt"
+	export TLSMUX_SANDBOX_PROBE="$T/outside.txt"
+	printf '#!/bin/sh\nhead -n 1\ncat %s\n' "$T/outside.txt" >"$T/prog"
+	chmod 755 "$T/prog"
+	start_tlsmux sa --exec "$T/prog" --cert "$CERT" --key "$KEY"
+	for tls in "" --tls; do
+		run py_client $tls send:'hi\n' expect:'hi' expect:'for the program' shut
+		assert_success
+	done
+	wait_for_summary 2
+	run log_normalized
+	assert_equal "$(grep -c "sandbox probe: $T/outside.txt: permission denied$" <<<"$output")" 2
+}

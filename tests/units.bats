@@ -21,12 +21,14 @@ with_installed_binary() {
 	assert_output ""
 }
 
-@test "systemd-analyze security rates the service 1.5 or lower" {
+# 3.0: the per-connection namespaces are left to tlsmux's Landlock and
+# seccomp, which systemd-analyze cannot see (README, "What systemd costs").
+@test "systemd-analyze security rates the service 3.0 or lower" {
 	run systemd-analyze security --offline=yes --no-pager "$TLSMUX_ROOT/units/tlsmux@.service"
 	exposure=$(grep -o 'Overall exposure level for [^:]*: [0-9.]*' <<<"$output" | awk '{print $NF}')
 	echo "exposure: $exposure"
 	[ -n "$exposure" ]
-	awk -v e="$exposure" 'BEGIN { exit !(e <= 1.5) }'
+	awk -v e="$exposure" 'BEGIN { exit !(e <= 3.0) }'
 }
 
 @test "the socket unit accepts per connection and limits connections" {
@@ -71,9 +73,9 @@ with_installed_binary() {
 	assert_success
 	# From the top of the tree, where the bench scripts' "source=bench/lib.sh" points.
 	cd "$TLSMUX_ROOT"
-	run shellcheck contrib/demo.sh tests/run bench/lib.sh bench/run.sh bench/conncost.sh \
+	run shellcheck -x contrib/demo.sh tests/run bench/lib.sh bench/run.sh bench/conncost.sh \
 		bench/testssl.sh bench/sni-cost.sh bench/resume-cost.sh bench/sandboxcost.sh \
-		bench/storm.sh bench/proccost.sh tests/system/run
+		bench/storm.sh bench/proccost.sh bench/systemd-cost.sh tests/system/run tests/system/boot.bash
 	assert_success
 	run shellcheck -s bash tests/lib/shared.bash tests/system/lib.bash
 	assert_success

@@ -101,6 +101,7 @@ start_tlsmux() {
 		local env=()
 		[ -z "${ASAN_OPTIONS:-}" ] || env+=(-E ASAN_OPTIONS)
 		[ -z "${UBSAN_OPTIONS:-}" ] || env+=(-E UBSAN_OPTIONS)
+		[ -z "${TLSMUX_SANDBOX_PROBE:-}" ] || env+=(-E TLSMUX_SANDBOX_PROBE)
 		setsid systemd-socket-activate -l "127.0.0.1:$PORT" --accept "${inetd[@]}" \
 			"${env[@]}" "$TLSMUX" "$@" 2>>"$LOG" 3>&- &
 		PIDS+=($!)

@@ -83,8 +83,9 @@ pid_of_instance() { ct systemctl show -P MainPID "$(instances | head -n 1)"; }
 	end_client cred
 }
 
-@test "each path runs as a dynamic user, no new privileges, tlsmux's seccomp on top of the unit's" {
-	local path pid tls
+@test "each path runs as the system user tlsmux, no new privileges, tlsmux's seccomp on top of the unit's" {
+	local path pid tls uid
+	uid=$(ct id -u tlsmux)
 	for path in plain tls; do
 		tls=()
 		[ $path = tls ] && tls=(--tls)
@@ -92,7 +93,7 @@ pid_of_instance() { ct systemctl show -P MainPID "$(instances | head -n 1)"; }
 		pid=$(pid_of_instance)
 		run ct grep -E '^(Uid|NoNewPrivs|Seccomp|Seccomp_filters|CapEff):' "/proc/$pid/status"
 
-		assert_line --regexp '^Uid:[[:space:]]+6[0-9]{4}[[:space:]]'
+		assert_line --regexp "^Uid:[[:space:]]+$uid[[:space:]]"
 		assert_line --regexp '^NoNewPrivs:[[:space:]]+1$'
 		assert_line --regexp '^Seccomp:[[:space:]]+2$'
 		assert_line --regexp '^CapEff:[[:space:]]+0+$'
@@ -124,11 +125,13 @@ pid_of_instance() { ct systemctl show -P MainPID "$(instances | head -n 1)"; }
 @test "--exec under the unit: the program runs with the ucspi environment on both paths" {
 	ct_sh "printf '#!/bin/sh\necho \"uid=\$(id -u) proto=\$PROTO remote=\$TCPREMOTEIP tls=\${SSL_PROTOCOL:-none}\"\nexec cat\n' >/usr/local/bin/tlsmux-test-exec && chmod 755 /usr/local/bin/tlsmux-test-exec"
 	ct_sh "sed -i '/^backend /d' /etc/tlsmux/tlsmux.conf && echo 'exec /usr/local/bin/tlsmux-test-exec' >>/etc/tlsmux/tlsmux.conf"
+	local uid
+	uid=$(ct id -u tlsmux)
 	run plain_client <<<"plain to a program"
-	assert_line --regexp '^uid=6[0-9]{4} proto=TCP remote=127\.0\.0\.1 tls=none$'
+	assert_line --regexp "^uid=$uid proto=TCP remote=127\.0\.0\.1 tls=none$"
 	assert_line "plain to a program"
 	run gnutls_client <<<"tls to a program"
-	assert_output --regexp 'uid=6[0-9]{4} proto=TCP remote=127\.0\.0\.1 tls=TLS'
+	assert_output --regexp "uid=$uid proto=TCP remote=127\.0\.0\.1 tls=TLS"
 	assert_output --partial "tls to a program"
 	ct_sh "sed -i '/^exec /d' /etc/tlsmux/tlsmux.conf"
 	set_backend "127.0.0.1:$echo_PORT"
@@ -152,7 +155,7 @@ for k in ("TLSMUX_CLIENT", "TLSMUX_PATH", "TLSMUX_TLS_VERSION", "TLSMUX_SNI", "T
     print(k + "=" + str(e.get(k)))
 print("_TRANSPORT=" + e["_TRANSPORT"])
 print("PRIORITY=" + e["PRIORITY"])
-print("uid_dynamic=" + str(61184 <= int(e["_UID"]) <= 65519))
+print("uid=" + e["_UID"])
 print("unit=" + e.get("_SYSTEMD_UNIT", "").split("@")[0])
 ' "$entry"
 	assert_success
@@ -167,7 +170,7 @@ print("unit=" + e.get("_SYSTEMD_UNIT", "").split("@")[0])
 	assert_line --regexp '^TLSMUX_CLOSED=(client|backend)$'
 	assert_line _TRANSPORT=journal
 	assert_line PRIORITY=6
-	assert_line uid_dynamic=True
+	assert_line "uid=$(ct id -u tlsmux)"
 	assert_line unit=tlsmux
 }
 
