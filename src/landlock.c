@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,10 +106,11 @@ size_t landlock_paths(const struct options *o, const char *helper,
 				     o->ocsp, o->ticket_key};
 
 	for (size_t i = 0; i < sizeof files / sizeof *files; i++)
-		n = add(out, n, max, files[i], LANDLOCK_USE_READ);
-	/* The TLS helper reads the config files again. */
+		n = add(out, n, max, files[i], LANDLOCK_USE_RENEWED);
+	/* The TLS helper reads the config files again (an editor may have
+	 * renamed a new one into place in between). */
 	for (size_t i = 0; i < o->config_file_count; i++)
-		n = add(out, n, max, o->config_files[i], LANDLOCK_USE_READ);
+		n = add(out, n, max, o->config_files[i], LANDLOCK_USE_RENEWED);
 	n = add(out, n, max, o->cert_dir, LANDLOCK_USE_TREE);
 	n = add(out, n, max, helper, LANDLOCK_USE_RUN);
 	for (size_t i = 0; i < sizeof resolver_files / sizeof *resolver_files; i++)
@@ -151,6 +153,7 @@ static uint64_t allowed_access(enum landlock_use use, int is_dir,
 
 	switch (use) {
 	case LANDLOCK_USE_READ:
+	case LANDLOCK_USE_RENEWED:
 		break;
 	case LANDLOCK_USE_TREE:
 		a |= LL_READ_DIR;
@@ -189,15 +192,51 @@ static int add_rule(int ruleset, const char *path, enum landlock_use use,
 	return rc < 0 ? -1 : 0;
 }
 
+/* The files of an absolute path's directory, for reading; not / or /etc. */
+static int add_directory_of(int ruleset, const char *file, uint64_t handled)
+{
+	char dir[PATH_MAX];
+
+	if (file[0] != '/' || strlen(file) >= sizeof dir)
+		return 0;
+	strcpy(dir, file);
+	*strrchr(dir, '/') = '\0';
+	if (dir[0] == '\0' || strcmp(dir, "/etc") == 0)
+		return 0;
+	return add_rule(ruleset, dir, LANDLOCK_USE_READ, handled);
+}
+
+/*
+ * A renewed file's rule is on its inode: a file renamed over it later,
+ * or a link moved to another file, is another inode, refused.  Its
+ * directory, and that of the file it resolves to now (certbot's
+ * archive/), let the next one be read.
+ */
+static int add_renewed(int ruleset, const char *path, uint64_t handled)
+{
+	char real[PATH_MAX];
+
+	if (add_rule(ruleset, path, LANDLOCK_USE_READ, handled) < 0 ||
+	    add_directory_of(ruleset, path, handled) < 0)
+		return -1;
+	if (realpath(path, real) != NULL && strcmp(real, path) != 0)
+		return add_directory_of(ruleset, real, handled);
+	return 0;
+}
+
 static int fill_ruleset(int ruleset, const struct options *o,
 			const char *helper, uint64_t handled)
 {
 	struct landlock_path paths[LANDLOCK_MAX_PATHS];
 	size_t n = landlock_paths(o, helper, paths, LANDLOCK_MAX_PATHS);
 
-	for (size_t i = 0; i < n; i++)
-		if (add_rule(ruleset, paths[i].path, paths[i].use, handled) < 0)
+	for (size_t i = 0; i < n; i++) {
+		int rc = paths[i].use == LANDLOCK_USE_RENEWED
+			 ? add_renewed(ruleset, paths[i].path, handled)
+			 : add_rule(ruleset, paths[i].path, paths[i].use, handled);
+		if (rc < 0)
 			return -1;
+	}
 	return 0;
 }
 

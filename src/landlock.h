@@ -9,6 +9,14 @@ struct options;
 /* What one path may be used for (LANDLOCK_ACCESS_FS_* subsets). */
 enum landlock_use {
 	LANDLOCK_USE_READ,	/* open a file for reading */
+	/*
+	 * A file that renewal replaces while a connection runs (a new file
+	 * renamed over it, or certbot's live/ link moved to a new file in
+	 * archive/): the file, and the files of its directory and of the
+	 * directory of the file it resolves to now, for reading; none of
+	 * them listed.  Not "/" nor "/etc" as such a directory.
+	 */
+	LANDLOCK_USE_RENEWED,
 	LANDLOCK_USE_TREE,	/* read files and list directories beneath it */
 	LANDLOCK_USE_RUN,	/* ... and execute them (programs, libraries) */
 	LANDLOCK_USE_NULL,	/* read and write (/dev/null) */

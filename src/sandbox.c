@@ -124,6 +124,11 @@ static const int calls_connect[] = {
 	SYS_landlock_create_ruleset, SYS_landlock_add_rule,
 	SYS_landlock_restrict_self,
 #endif
+	/* realpath there: where a renewed certificate's link points. */
+#ifdef SYS_readlink
+	SYS_readlink,
+#endif
+	SYS_readlinkat,
 	-1,
 };
 

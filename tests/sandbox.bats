@@ -187,14 +187,17 @@ landlock_abi() {
 
 @test "Landlock: a live connection's process cannot open a file it was not told about, on both paths" {
 	[ "$(landlock_abi)" -gt 0 ] || skip "this kernel has no Landlock (landlock_create_ruleset fails): nothing to test"
-	# World-readable, so that only Landlock can refuse it.
+	# World-readable, so that only Landlock can refuse it; not beneath
+	# the config file's directory, whose files are readable (renewal puts
+	# new files there).
 	printf 'not for tlsmux\n' >"$T/outside.txt"
 	chmod 644 "$T/outside.txt"
 	export TLSMUX_SANDBOX_PROBE="$T/outside.txt:$CERT"
 	start_backend b echo
 	# A config file: the TLS helper reads it again, under the domain.
-	printf 'backend 127.0.0.1:%s\n' "$b_PORT" >"$T/tlsmux.conf"
-	start_tlsmux sa -f "$T/tlsmux.conf" --cert "$CERT" --key "$KEY"
+	mkdir "$T/conf"
+	printf 'backend 127.0.0.1:%s\n' "$b_PORT" >"$T/conf/tlsmux.conf"
+	start_tlsmux sa -f "$T/conf/tlsmux.conf" --cert "$CERT" --key "$KEY"
 	for tls in "" --tls; do
 		rm -f "$T/live" "$T/done"
 		hold_connection $tls
@@ -225,4 +228,73 @@ landlock_abi() {
 	wait_for_summary 2
 	run log_normalized
 	assert_equal "$(grep -c "sandbox probe: $T/outside.txt: permission denied$" <<<"$output")" 2
+}
+
+# renewed_mid_connection MODE: a client connects and is held before its
+# ClientHello until the peeker has narrowed itself (its probe line); the
+# certificate and key are then renewed, and only then does the handshake
+# start.  MODE rename: new files renamed over the old ones (the deploy
+# hook's way); link: certbot's, live/ links moved to new files in archive/.
+renewed_mid_connection() {
+	local mode=$1
+	[ "$(landlock_abi)" -gt 0 ] || skip "this kernel has no Landlock (landlock_create_ruleset fails): nothing to test"
+	make_certs "$BATS_FILE_TMPDIR" renewed
+	mkdir -p "$T/etc" "$T/archive" "$T/live"
+	if [ "$mode" = rename ]; then
+		cp "$CERT" "$T/etc/cert.pem"
+		cp "$KEY" "$T/etc/key.pem"
+		set -- --cert "$T/etc/cert.pem" --key "$T/etc/key.pem"
+	else
+		cp "$CERT" "$T/archive/cert1.pem"
+		cp "$KEY" "$T/archive/key1.pem"
+		ln -s ../archive/cert1.pem "$T/live/cert.pem"
+		ln -s ../archive/key1.pem "$T/live/key.pem"
+		set -- --cert "$T/live/cert.pem" --key "$T/live/key.pem"
+	fi
+	export TLSMUX_SANDBOX_PROBE=/dev/null
+	start_backend b echo
+	start_tlsmux sa --backend "127.0.0.1:$b_PORT" "$@"
+	timeout 30 python3 -c 'import hashlib, os, socket, ssl, sys, time
+port, ca, go = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+deadline = time.monotonic() + 20
+while not os.path.exists(go) and time.monotonic() < deadline:
+    time.sleep(0.01)
+t = ssl.create_default_context(cafile=ca).wrap_socket(s, server_hostname="localhost")
+print(hashlib.sha256(t.getpeercert(binary_form=True)).hexdigest())
+t.sendall(b"ping")
+print(t.recv(4).decode())
+t.unwrap()' "$PORT" "$CA" "$T/go" >"$T/client.out" 2>"$T/client.log" &
+	local client=$!
+	wait_until 20 grep -q 'sandbox probe: /dev/null: opened' "$LOG"
+	if [ "$mode" = rename ]; then
+		cp "$BATS_FILE_TMPDIR/renewed.key" "$T/etc/.key.new"
+		cp "$BATS_FILE_TMPDIR/renewed.pem" "$T/etc/.cert.new"
+		mv "$T/etc/.key.new" "$T/etc/key.pem"
+		mv "$T/etc/.cert.new" "$T/etc/cert.pem"
+	else
+		cp "$BATS_FILE_TMPDIR/renewed.pem" "$T/archive/cert2.pem"
+		cp "$BATS_FILE_TMPDIR/renewed.key" "$T/archive/key2.pem"
+		ln -sfn ../archive/key2.pem "$T/live/key.pem"
+		ln -sfn ../archive/cert2.pem "$T/live/cert.pem"
+	fi
+	touch "$T/go"
+	local rc=0
+	wait "$client" || rc=$?
+	assert_equal "$rc" 0
+	run cat "$T/client.out"
+	assert_output "$(openssl x509 -in "$BATS_FILE_TMPDIR/renewed.pem" -outform DER | sha256sum | cut -d' ' -f1)
+ping"
+	wait_for_summary
+	assert_log_lines "tlsmux: sandbox probe: /dev/null: opened
+tlsmux: sandbox probe: /dev/null: opened
+tlsmux: conn client=127.0.0.1:PORT path=tls backend=127.0.0.1:$b_PORT version=TLS1.3 cipher=AES-256-GCM sni=localhost in=4 out=4 duration=D closed=client client_eof=close_notify phase=done exit=0"
+}
+
+@test "Landlock: a certificate renewed by rename while a connection waits for its ClientHello is the one it gets" {
+	renewed_mid_connection rename
+}
+
+@test "Landlock: certbot's links moved to a renewed certificate while a connection waits: it gets the new one" {
+	renewed_mid_connection link
 }

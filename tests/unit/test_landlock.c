@@ -1,7 +1,8 @@
 /*
  * test_landlock: the path list built from the options, and, where the
  * kernel has Landlock, a forked child restricted to it: a file it was
- * told about opens, one beside it does not, nor does any write.
+ * told about opens, and one beside it (where renewal puts the next);
+ * one elsewhere does not, nor does any write.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,10 +39,10 @@ static void test_paths(void)
 	o.config_file_count = 1;
 	size_t n = landlock_paths(&o, "/usr/libexec/tlsmux/tlsmux-tls", p,
 				  LANDLOCK_MAX_PATHS);
-	CHECK(has(p, n, "/etc/tlsmux/cert.pem", LANDLOCK_USE_READ));
-	CHECK(has(p, n, "/etc/tlsmux/tlsmux.conf", LANDLOCK_USE_READ));
-	CHECK(has(p, n, "/run/credentials/x/key.pem", LANDLOCK_USE_READ));
-	CHECK(has(p, n, "/etc/tlsmux/ticket.key", LANDLOCK_USE_READ));
+	CHECK(has(p, n, "/etc/tlsmux/cert.pem", LANDLOCK_USE_RENEWED));
+	CHECK(has(p, n, "/etc/tlsmux/tlsmux.conf", LANDLOCK_USE_RENEWED));
+	CHECK(has(p, n, "/run/credentials/x/key.pem", LANDLOCK_USE_RENEWED));
+	CHECK(has(p, n, "/etc/tlsmux/ticket.key", LANDLOCK_USE_RENEWED));
 	CHECK(has(p, n, "/etc/tlsmux/certs", LANDLOCK_USE_TREE));
 	CHECK(has(p, n, "/usr/libexec/tlsmux/tlsmux-tls", LANDLOCK_USE_RUN));
 	CHECK(has(p, n, "/etc/hosts", LANDLOCK_USE_READ));
@@ -61,8 +62,13 @@ static void test_paths(void)
 		CHECK(p[i].path != NULL && p[i].path[0] != '\0');
 }
 
-/* In a child: 0 when every check held, else the number of the one that failed. */
-static int restricted_child(const char *told, const char *other, const char *dir)
+/*
+ * In a child: 0 when every check held, else the number of the one that
+ * failed.  told is the certificate; beside is in its directory, where a
+ * renewal would put the next one; other is in another directory.
+ */
+static int restricted_child(const char *told, const char *beside,
+			    const char *other, const char *dir)
 {
 	struct options o;
 	char created[4200];
@@ -77,13 +83,19 @@ static int restricted_child(const char *told, const char *other, const char *dir
 	close(fd);
 	if (open(other, O_RDONLY) >= 0 || errno != EACCES)
 		return 3;
+#ifndef __SANITIZE_ADDRESS__	/* writes stay open for ASan's reports */
 	if (open(told, O_WRONLY) >= 0 || errno != EACCES)
 		return 4;
 	snprintf(created, sizeof created, "%s/new", dir);
 	if (open(created, O_WRONLY | O_CREAT, 0600) >= 0 || errno != EACCES)
 		return 5;
+#endif
 	if (open("/etc/shadow", O_RDONLY) >= 0)
 		return 6;
+	fd = open(beside, O_RDONLY);
+	if (fd < 0)
+		return 7;
+	close(fd);
 	return 0;
 }
 
@@ -93,18 +105,22 @@ static void test_enforced(void)
 		printf("# the kernel has no Landlock: enforcement not tested\n");
 		return;
 	}
-	char dir[] = "/tmp/test_landlock.XXXXXX", told[4200], other[4200];
+	char dir[] = "/tmp/test_landlock.XXXXXX", odir[] = "/tmp/test_landlock.XXXXXX";
+	char told[4200], beside[4200], other[4200];
 	CHECK(mkdtemp(dir) != NULL);
+	CHECK(mkdtemp(odir) != NULL);
 	snprintf(told, sizeof told, "%s/told", dir);
-	snprintf(other, sizeof other, "%s/other", dir);
-	for (int i = 0; i < 2; i++) {
-		int fd = open(i ? other : told, O_WRONLY | O_CREAT, 0644);
+	snprintf(beside, sizeof beside, "%s/renewed", dir);
+	snprintf(other, sizeof other, "%s/other", odir);
+	const char *files[] = {told, beside, other};
+	for (int i = 0; i < 3; i++) {
+		int fd = open(files[i], O_WRONLY | O_CREAT, 0644);
 		CHECK(fd >= 0 && write(fd, "x", 1) == 1);
 		close(fd);
 	}
 	pid_t pid = fork();
 	if (pid == 0)
-		_exit(restricted_child(told, other, dir));
+		_exit(restricted_child(told, beside, other, dir));
 	int status = 0;
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status));
@@ -113,9 +129,10 @@ static void test_enforced(void)
 	int fd = open(other, O_RDONLY);
 	CHECK(fd >= 0);
 	close(fd);
-	unlink(told);
-	unlink(other);
+	for (int i = 0; i < 3; i++)
+		unlink(files[i]);
 	rmdir(dir);
+	rmdir(odir);
 }
 
 int main(void)
