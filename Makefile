@@ -224,8 +224,8 @@ sanitize-build:
 # certificate swapped every second) and the faults under load at 2,000,
 # on the normal build and again on the ASan+UBSan one; the testssl audit;
 # with a .deb (make deb) and a machine that boots a container, the soak
-# under the shipped tlsmux.socket at 2,000 (each connection a sandboxed
-# instance, about 6 a second on 2 cores); one session through 100
+# under the shipped tlsmux.socket at the same size (each connection an
+# instance of tlsmux@.service); one session through 100
 # certificate renewals and 100 ticket-key rotations; every fuzzer for
 # FUZZ_SECONDS.
 SOAK_LONG = SOAK_CONNECTIONS=10000 SOAK_CONCURRENCY=1000 SOAK_FAULT_CONNECTIONS=2000
@@ -236,7 +236,8 @@ check-long:
 	$(SOAK_LONG) TLSMUX_BUILD=$(SANITIZE_DIR) tests/run tests/soak.bats tests/soak-faults.bats
 	DAY_RENEWALS=100 DAY_ROTATIONS=100 DAY_PAUSE=0.5 tests/run tests/day.bats
 	if ls build/tlsmux_*_amd64.deb >/dev/null 2>&1; then \
-	    TLSMUX_SYSTEM_SOAK_CONNECTIONS=2000 tests/system/run \
+	    TLSMUX_SYSTEM_SOAK_CONNECTIONS=10000 TLSMUX_SYSTEM_SOAK_CONCURRENCY=1000 \
+	    TLSMUX_SYSTEM_SOAK_MAX_SIZE=1048576 tests/system/run \
 	        tests/system/10-install.bats tests/system/50-soak.bats; \
 	    rc=$$?; [ $$rc = 0 ] || [ $$rc = 77 ]; \
 	fi

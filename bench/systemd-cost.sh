@@ -13,8 +13,9 @@
 # "all" minus one group, to give each group's share.
 #   bench/systemd-cost.sh     (make bench-systemd; bench/run.sh calls it)
 # Knobs: SYSTEMD_COST_SECONDS (per run, 3), SYSTEMD_COST_ROUNDS (best of,
-# 2), SYSTEMD_COST_ONLY (variants), BENCH_OUT.  Writes
-# $BENCH_OUT/systemd-cost.tsv.  Prints one "skipped:" line and exits 0
+# 2), SYSTEMD_COST_ONLY (variants), SYSTEMD_STORM_SIZES (clients per
+# reconnect storm under the shipped units, "100 500 1000"; empty: none),
+# BENCH_OUT.  Writes $BENCH_OUT/systemd-cost.tsv and systemd-storm.tsv.  Prints one "skipped:" line and exits 0
 # when no container can boot here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -187,7 +188,59 @@ for ((r = 1; r <= rounds; r++)); do
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# A reconnect storm under the real systemd and the shipped units: N TLS
+# clients connect at the same instant (connrate --once, as bench/storm.sh
+# does under systemd-socket-activate), each does its handshake and one
+# request; the time until the last is served, the median, the failures.
+# Every client here comes from 127.0.0.1, so a drop-in lifts the shipped
+# MaxConnectionsPerSource=64, which would refuse all but 64 of them:
+# real clients come from many addresses.
+declare -A storm
+storm_sizes=${SYSTEMD_STORM_SIZES-100 500 1000}
+if [ -n "$storm_sizes" ]; then
+	use_variant shipped
+	mkdir -p "$root/etc/systemd/system/tlsmux.socket.d"
+	printf '[Socket]\nMaxConnectionsPerSource=4096\n' \
+		>"$root/etc/systemd/system/tlsmux.socket.d/bench-storm.conf"
+	ct systemctl daemon-reload
+	ct systemctl restart tlsmux.socket
+	for n in $storm_sizes; do
+		for ((r = 1; r <= rounds; r++)); do
+			# The previous storm's instances gone first (the holder stays).
+			deadline=$((SECONDS + 60))
+			while [ "$(ct systemctl list-units --no-legend --plain --state=active,activating 'tlsmux@*' | wc -l)" -gt 1 ] &&
+				[ $SECONDS -lt $deadline ]; do sleep 0.2; done
+			line=$(CT_TIMEOUT=200 ct connrate --tls --once -c "$n" -d 120 127.0.0.1 9018 / || true)
+			echo "# storm round $r, $n clients: ${line:-connrate failed}" >&2
+			read -r _ _ _ ok _ failed _ last _ median <<<"${line:-storm $n ok 0 failed $n last_ms 0 median_ms 0}"
+			# Best storm: fewest failures, then the earliest last success.
+			if [ -z "${storm[$n]:-}" ] || {
+				read -r _ bf bl _ <<<"${storm[$n]}"
+				[ "$failed" -lt "$bf" ] || { [ "$failed" = "$bf" ] && [ "$last" -lt "$bl" ]; }
+			}; then
+				storm[$n]="$ok $failed $last $median"
+			fi
+		done
+	done
+	ct rm -f /etc/systemd/system/tlsmux.socket.d/bench-storm.conf
+	ct systemctl daemon-reload
+fi
+storm_load=$(cut -d' ' -f1-3 /proc/loadavg)
+
 mkdir -p "$out"
+if [ -n "$storm_sizes" ]; then
+	{
+		printf '# %s; shipped units under systemd (MaxConnectionsPerSource lifted: one source here); connrate --tls --once, best of %s storms; load %s at the end\n' \
+			"$(date -u '+%Y-%m-%d %H:%M UTC')" "$rounds" "$storm_load"
+		printf 'clients\tok\tfailed\tlast_ms\tmedian_ms\n'
+		for n in $storm_sizes; do
+			read -r ok failed last median <<<"${storm[$n]}"
+			printf '%s\t%s\t%s\t%s\t%s\n' "$n" "$ok" "$failed" "$last" "$median"
+		done
+	} >"$out/systemd-storm.tsv"
+	column -t -s $'\t' "$out/systemd-storm.tsv"
+	echo "written: $out/systemd-storm.tsv" >&2
+fi
 tsv=$out/systemd-cost.tsv
 bare=${rate[bare]:-0}
 {
