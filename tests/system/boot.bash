@@ -106,7 +106,7 @@ stop_container() {
 	while kill -0 "$nspawn_pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
 		sleep 0.2
 	done
-	kill -KILL "$nspawn_pid" 2>/dev/null
-	wait "$nspawn_pid" 2>/dev/null
+	kill -KILL "$nspawn_pid" 2>/dev/null || true
+	wait "$nspawn_pid" 2>/dev/null || true
 	nspawn_pid=
 }
