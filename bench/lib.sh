@@ -150,3 +150,19 @@ haproxy_seed() {
 		    server app 127.0.0.1:$to
 	EOF
 }
+
+# storm_keep ARRAY KEY "storm N ok OK failed F last_ms L median_ms M":
+# keeps in ARRAY[KEY] ("OK F L M") the best storm of a size: the fewest
+# failures, then the earliest last success.  An empty line counts as all
+# N failed.
+storm_keep() {
+	local -n kept=$1
+	local key=$2 line=$3 ok failed last median bf bl
+	read -r _ _ _ ok _ failed _ last _ median <<<"$line"
+	if [ -n "${kept[$key]:-}" ]; then
+		read -r _ bf bl _ <<<"${kept[$key]}"
+		[ "$failed" -lt "$bf" ] || { [ "$failed" = "$bf" ] && [ "$last" -lt "$bl" ]; } || return 0
+	fi
+	# shellcheck disable=SC2004 # an associative array: the key is a string
+	kept[$key]="$ok $failed $last $median"
+}

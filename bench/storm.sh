@@ -137,15 +137,7 @@ for ((round = 1; round <= rounds; round++)); do
 				[ "${most:-0}" -le "${peak[$n]:-0}" ] || peak[$n]=$most
 			fi
 			echo "round $round/$rounds: $c, $n clients: ${line:-connrate failed}" >&2
-			read -r _ _ _ ok _ failed _ last _ median <<<"${line:-storm $n ok 0 failed $n last_ms 0 median_ms 0}"
-			key=$c:$n
-			# Best storm: fewest failures, then the earliest last success.
-			if [ -z "${best[$key]:-}" ] || {
-				read -r _ bf bl _ <<<"${best[$key]}"
-				[ "$failed" -lt "$bf" ] || { [ "$failed" = "$bf" ] && [ "$last" -lt "$bl" ]; }
-			}; then
-				best[$key]="$ok $failed $last $median"
-			fi
+			storm_keep best "$c:$n" "${line:-storm $n ok 0 failed $n last_ms 0 median_ms 0}"
 		done
 	done
 done

@@ -24,6 +24,8 @@ out=${BENCH_OUT:-$top/bench/results}
 seconds=${SYSTEMD_COST_SECONDS:-3}
 rounds=${SYSTEMD_COST_ROUNDS:-2}
 skip() { echo "bench systemd-cost: skipped: $*"; exit 0; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # Option groups of the old fully sandboxed unit.
 declare -A group
@@ -212,14 +214,7 @@ if [ -n "$storm_sizes" ]; then
 				[ $SECONDS -lt $deadline ]; do sleep 0.2; done
 			line=$(CT_TIMEOUT=200 ct connrate --tls --once -c "$n" -d 120 127.0.0.1 9018 / || true)
 			echo "# storm round $r, $n clients: ${line:-connrate failed}" >&2
-			read -r _ _ _ ok _ failed _ last _ median <<<"${line:-storm $n ok 0 failed $n last_ms 0 median_ms 0}"
-			# Best storm: fewest failures, then the earliest last success.
-			if [ -z "${storm[$n]:-}" ] || {
-				read -r _ bf bl _ <<<"${storm[$n]}"
-				[ "$failed" -lt "$bf" ] || { [ "$failed" = "$bf" ] && [ "$last" -lt "$bl" ]; }
-			}; then
-				storm[$n]="$ok $failed $last $median"
-			fi
+			storm_keep storm "$n" "${line:-storm $n ok 0 failed $n last_ms 0 median_ms 0}"
 		done
 	done
 	ct rm -f /etc/systemd/system/tlsmux.socket.d/bench-storm.conf
