@@ -26,7 +26,14 @@
 #include "ticket.h"
 
 #define RENEGOTIATIONS_TOLERATED 3
-#define CREDENTIAL_ATTEMPTS 3
+/*
+ * Reads of a certificate and key that fail, then the pauses before the
+ * next read: 10 ms, then three times longer each time, 400 ms in all.
+ * The deploy hook's two renames are two processes one after the other,
+ * which on a loaded host can be tens of milliseconds apart.
+ */
+#define CREDENTIAL_ATTEMPTS 5
+#define CREDENTIAL_FIRST_PAUSE_MS 10
 
 /* Up to size bytes of from[*off, len) into buf; *off moves past them. */
 static ssize_t tls_take(void *buf, size_t size, const unsigned char *from,
@@ -153,13 +160,15 @@ static int tls_on_certificate(gnutls_session_t session,
 		 * only failures pay for it.
 		 */
 		int rc;
+		long pause_ms = CREDENTIAL_FIRST_PAUSE_MS;
 		for (int attempt = 1;; attempt++) {
 			rc = certs_load(&t->choice, &t->loaded, t->refusal,
 					sizeof t->refusal);
 			if (rc == 0 || attempt == CREDENTIAL_ATTEMPTS)
 				break;
-			struct timespec pause = {0, 10 * 1000000};
+			struct timespec pause = {0, pause_ms * 1000000};
 			nanosleep(&pause, NULL);
+			pause_ms *= 3;
 		}
 		if (rc != 0) {
 			t->refusal_exit = rc;
