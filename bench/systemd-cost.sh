@@ -74,7 +74,7 @@ cc -O2 -Wall -static -o "$root/usr/local/bin/pump" bench/pump.c
 ct apt-get install -y -q "/var/lib/tlsmux-test/${deb##*/}" >/dev/null
 ct sh -c 'getent passwd tlsmux >/dev/null || useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tlsmux'
 ct sh -c 'cd /etc/tlsmux && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-	-days 3 -subj /CN=localhost -keyout key.pem -out cert.pem 2>/dev/null && chmod 600 key.pem && chmod 644 cert.pem'
+	-days 3 -subj /CN=localhost -keyout key.pem -out cert.pem 2>/dev/null && chgrp tlsmux key.pem && chmod 640 key.pem && chmod 644 cert.pem'
 # The backend: one fixed HTTP reply per connection.
 cat >"$root/usr/local/bin/bench-backend" <<'EOF'
 #!/usr/bin/python3

@@ -68,7 +68,7 @@ with_installed_binary() {
 @test "the shell scripts in contrib, tests and bench pass shellcheck" {
 	run shellcheck -s sh "$TLSMUX_ROOT/contrib/certbot-deploy-hook" \
 		"$TLSMUX_ROOT/contrib/tcpserver.run" "$TLSMUX_ROOT/tests/deps.sh" \
-		"$TLSMUX_ROOT/tests/function-length.sh" \
+		"$TLSMUX_ROOT/tests/function-length.sh" "$TLSMUX_ROOT/tests/lib/renew-loop.sh" \
 		"$TLSMUX_ROOT/debian/tlsmux.prerm" "$TLSMUX_ROOT/debian/tlsmux.postrm"
 	assert_success
 	# From the top of the tree, where the bench scripts' "source=bench/lib.sh" points.
@@ -110,15 +110,25 @@ with_installed_binary() {
 	cmp "$T/etc/cert.pem" "$T/old.pem"
 	cmp "$T/etc/key.pem" "$T/old.key"
 
-	# A good pair is installed, the key private.
+	# A good pair is installed, the key private: with TLSMUX_KEY_GROUP
+	# set empty, root's alone.
 	cp "$T/new.key" "$T/live/example/privkey.pem"
-	run "$hook"
+	TLSMUX_KEY_GROUP='' run "$hook"
 	assert_success
 	cmp "$T/etc/cert.pem" "$T/new.pem"
 	cmp "$T/etc/key.pem" "$T/new.key"
-	assert_equal "$(stat -c %a "$T/etc/key.pem")" 600
+	assert_equal "$(stat -c '%a %U:%G' "$T/etc/key.pem" "$T/etc/cert.pem" | tr '\n' ' ')" \
+		"600 root:root 644 root:root "
 	run ls -A "$T/etc"
 	assert_output $'cert.pem\nkey.pem\ntlsmux.conf'
+
+	# With a group, the key is the group's to read, no one else's.
+	cp "$T/old.pem" "$T/live/example/fullchain.pem"
+	cp "$T/old.key" "$T/live/example/privkey.pem"
+	TLSMUX_KEY_GROUP=daemon run "$hook"
+	assert_success
+	cmp "$T/etc/key.pem" "$T/old.key"
+	assert_equal "$(stat -c '%a %U:%G' "$T/etc/key.pem")" "640 root:daemon"
 }
 
 @test "no function in src/ is longer than 100 lines" {

@@ -72,15 +72,22 @@ pid_of_instance() { ct systemctl show -P MainPID "$(instances | head -n 1)"; }
 	set_backend "127.0.0.1:$echo_PORT"
 }
 
-@test "the key stays 0600 root:root and comes in through \$CREDENTIALS_DIRECTORY" {
+@test "the key is 0640 root:tlsmux: tlsmux reads it from its file, no other user can" {
 	run ct stat -c '%a %U:%G' /etc/tlsmux/key.pem
-	assert_output "600 root:root"
-	live_client cred --tls
+	assert_output "640 root:tlsmux"
+	run ct setpriv --reuid=nobody --regid=nogroup --clear-groups cat /etc/tlsmux/key.pem
+	assert_failure
+	assert_output --partial "Permission denied"
+	live_client keyfile --tls
 	local pid
 	pid=$(pid_of_instance)
-	run ct_sh "tr '\0' ' ' </proc/$pid/cmdline"
-	assert_output --regexp "--key /run/credentials/tlsmux@[^ ]+/key.pem"
-	end_client cred
+	run ct_sh "tr '\\0' ' ' </proc/$pid/cmdline"
+	assert_output --partial "-f /etc/tlsmux/tlsmux.conf"
+	refute_output --partial /run/credentials
+	run ct ls /run/credentials
+	refute_output --partial tlsmux@
+	end_client keyfile
+	assert_whole keyfile
 }
 
 @test "each path runs as the system user tlsmux, no new privileges, tlsmux's seccomp on top of the unit's" {

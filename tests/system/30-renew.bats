@@ -41,7 +41,7 @@ renew() {
 	assert_success
 	assert_output --partial "installed /etc/tlsmux/cert.pem and /etc/tlsmux/key.pem"
 	run ct stat -c '%a %U:%G' /etc/tlsmux/key.pem /etc/tlsmux/cert.pem
-	assert_output $'600 root:root\n644 root:root'
+	assert_output $'640 root:tlsmux\n644 root:root'
 	assert_equal "$(served_cn)" renewed
 	end_client before
 	end_client before-plain

@@ -78,7 +78,7 @@ limits() {
 @test "the ticket-key timer rotates the key; clients resume across instances with it" {
 	ct mkdir -p /etc/systemd/system/tlsmux@.service.d /etc/systemd/system/tlsmux-ticket-key.timer.d
 	# The unit's documented way to pass the ticket key, as a credential.
-	ct_sh 'printf "[Service]\nLoadCredential=ticket.key:/etc/tlsmux/ticket.key\nExecStart=\nExecStart=/usr/sbin/tlsmux -f /etc/tlsmux/tlsmux.conf --key \${CREDENTIALS_DIRECTORY}/key.pem --ticket-key \${CREDENTIALS_DIRECTORY}/ticket.key\n" >/etc/systemd/system/tlsmux@.service.d/ticket.conf'
+	ct_sh 'printf "[Service]\nLoadCredential=ticket.key:/etc/tlsmux/ticket.key\nExecStart=\nExecStart=/usr/sbin/tlsmux -f /etc/tlsmux/tlsmux.conf --ticket-key \${CREDENTIALS_DIRECTORY}/ticket.key\n" >/etc/systemd/system/tlsmux@.service.d/ticket.conf'
 	# The daily timer, every 2 seconds.
 	ct_sh 'printf "[Timer]\nOnCalendar=\nRandomizedDelaySec=0\nAccuracySec=1s\nOnActiveSec=1s\nOnUnitActiveSec=2s\n" >/etc/systemd/system/tlsmux-ticket-key.timer.d/fast.conf'
 	ct systemctl daemon-reload

@@ -52,7 +52,7 @@ make_pair() {
 configure_tlsmux() {
 	make_pair server
 	ct install -m 0644 "$W/server.pem" /etc/tlsmux/cert.pem
-	ct install -m 0600 "$W/server.key" /etc/tlsmux/key.pem
+	ct install -m 0640 -g tlsmux "$W/server.key" /etc/tlsmux/key.pem
 	set_backend "$1"
 	ct systemctl enable --now tlsmux.socket
 	wait_until 10 ct_sh "ss -Hltn 'sport = :$PORT' | grep -q ."
