@@ -101,8 +101,10 @@ soak_round() {
 	assert_equal "$(report changed)" 0
 	run grep -c ' up=ok ' "$HW/b.record"
 	assert_output "$((CONNECTIONS * n))"
-	# Renewals went on all along, and clients were served both pairs.
-	at_least_n "$renewed" "$(awk -v s="$(report seconds)" 'BEGIN { print int(s) - 1 }')"
+	# Renewals went on all along (one a second, or as fast as the hook
+	# runs on a loaded host: at least one every 1.5 s), and clients were
+	# served both pairs.
+	at_least_n "$renewed" "$(awk -v s="$(report seconds)" 'BEGIN { print int(s / 1.5) - 1 }')"
 	at_least_n "$renewed" 2
 	assert_equal "$(report certs_seen)" 2
 	# Each renewal counted was the hook's, and it installed the pair.
