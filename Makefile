@@ -221,14 +221,16 @@ sanitize-build:
 
 # The long runs, not part of CI: the soak at full size (10,000
 # connections, 1,000 at a time, up to 1 MiB each way each, the
-# certificate swapped every second) and the faults under load at 2,000,
-# on the normal build and again on the ASan+UBSan one; the testssl audit;
+# certificate swapped every second) and the faults under load (3,000
+# connections, each fault when 1,000 are open at once), on the normal
+# build and again on the ASan+UBSan one; the testssl audit;
 # with a .deb (make deb) and a machine that boots a container, the soak
 # under the shipped tlsmux.socket at the same size (each connection an
 # instance of tlsmux@.service); one session through 100
 # certificate renewals and 100 ticket-key rotations; every fuzzer for
 # FUZZ_SECONDS.
-SOAK_LONG = SOAK_CONNECTIONS=10000 SOAK_CONCURRENCY=1000 SOAK_FAULT_CONNECTIONS=2000
+SOAK_LONG = SOAK_CONNECTIONS=10000 SOAK_CONCURRENCY=1000 \
+	SOAK_FAULT_CONNECTIONS=3000 SOAK_FAULT_CONCURRENCY=1000
 check-long:
 	tests/deps.sh
 	$(MAKE) all $(UNIT_TESTS) sanitize-build

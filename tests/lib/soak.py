@@ -18,7 +18,8 @@ Two roles, two processes (the machine's cores share the work with tlsmux):
   soak.py run --port-file P --connections N --concurrency C --cafile CA
           [--max-size B] [--small-size S --large-share F] [--seed X]
           [--swap LIVE GEN_A GEN_B] [--spread S] [--pace S]
-          [--event AT NAME COMMAND]... [--report FILE] [--outcomes FILE]
+          [--event AT NAME COMMAND]... [--events-open N]
+          [--report FILE] [--outcomes FILE]
       The clients, toward tlsmux on the port in P (waited for).  Even
       connections speak TLS, odd ones plain.  Each direction's size is
       uniform in 0..B, or with --large-share F: uniform in 0..B for a
@@ -31,7 +32,12 @@ Two roles, two processes (the machine's cores share the work with tlsmux):
       turn, every second; --spread starts connection i no sooner than
       S * i / N seconds in; --pace holds each connection S seconds between
       "ready" and its data; --event runs COMMAND (sh -c) AT seconds in and
-      writes "event NAME START END STATUS" to the outcomes (a fault).
+      writes "event NAME START END STATUS OPEN THROUGH" to the outcomes (a
+      fault; OPEN: the connections open when it started, THROUGH: those of
+      them past "ready", i.e. through tlsmux to the backend).  With
+      --events-open N the first event waits, past its time, for N
+      connections open at once (at most --timeout seconds more), and the
+      others keep their distance from it: the fault comes under that load.
 
 Each connection ends in one class, written to --outcomes as
 "N tls|plain CLASS STAGE START END DETAIL" (seconds from the start):
@@ -44,7 +50,9 @@ Each connection ends in one class, written to --outcomes as
   alert     a TLS alert or error ended it (detail: the reason)
   timeout   nothing moved for --timeout seconds
   refused   the connect was refused
-The report holds the counts of each class.  Exit status: 0 when every
+The report holds the counts of each class, the most connections open at
+once (max_concurrent: connected, not yet ended) and the most of them past
+"ready" at once (max_through).  Exit status: 0 when every
 connection is ok, 1 otherwise, 2 when one changed (with --allow-failures,
 0 unless one changed).
 """
@@ -282,6 +290,9 @@ async def exchange(args, data, ident, tls, ctx, stats, progress):
         raise Outcome("refused", "connect")
     stats["live"] += 1
     stats["max_live"] = max(stats["max_live"], stats["live"])
+    gate = stats["gate"]
+    if gate and not gate.done() and stats["live"] >= args.events_open:
+        gate.set_result(load_now(stats))
     try:
         if tls:
             conn = TLS(reader, writer, ctx)
@@ -299,6 +310,9 @@ async def exchange(args, data, ident, tls, ctx, stats, progress):
                 raise Outcome("closed", "connect")
             raise Outcome("changed", "connect", "greeting=%r" % ready[:40])
         progress["stage"] = "transfer"
+        stats["through"] += 1
+        progress["through"] = True
+        stats["max_through"] = max(stats["max_through"], stats["through"])
         if args.pace:
             await asyncio.sleep(args.pace)
         block, at = data.window("up", ident, up)
@@ -343,6 +357,7 @@ async def exchange(args, data, ident, tls, ctx, stats, progress):
         stats["bytes_down"] += down
     finally:
         stats["live"] -= 1
+        stats["through"] -= progress.pop("through", False)
         writer.close()
 
 
@@ -394,13 +409,39 @@ def swapper(live, gens, stop, counter):
         counter[0] += 1
 
 
-async def event(args, at, name, command, outcomes, t0):
-    """At t0 + at seconds, run COMMAND; its times go to the outcomes."""
-    await asyncio.sleep(max(0, t0 + at - time.monotonic()))
-    started = time.monotonic() - t0
+def load_now(stats):
+    """(monotonic time, connections open, those of them past "ready")."""
+    return time.monotonic(), stats["live"], stats["through"]
+
+
+async def event_origin(args, stats, first):
+    """load_now() when the first event runs: at t0 + first seconds, or with
+    --events-open N the first moment after that N connections are open."""
+    await asyncio.sleep(max(0, stats["t0"] + first - time.monotonic()))
+    if not args.events_open or stats["live"] >= args.events_open:
+        return load_now(stats)
+    stats["gate"] = asyncio.get_running_loop().create_future()
+    try:
+        return await asyncio.wait_for(stats["gate"], args.timeout)
+    except asyncio.TimeoutError:
+        sys.stderr.write("never %d open at once: the events run with %d\n"
+                         % (args.events_open, stats["live"]))
+        return load_now(stats)
+
+
+async def event(at, name, command, outcomes, stats, origin):
+    """At its distance from the first event, run COMMAND; its times and the
+    connections open when it started go to the outcomes (for the first:
+    when it was decided, as the clients may move before it runs)."""
+    now, open_now, through_now = await origin
+    if at > 0:
+        await asyncio.sleep(max(0, now + at - time.monotonic()))
+        now, open_now, through_now = load_now(stats)
     proc = await asyncio.create_subprocess_shell(command)
     rc = await proc.wait()
-    line = "event %s %.3f %.3f %d\n" % (name, started, time.monotonic() - t0, rc)
+    t0 = stats["t0"]
+    line = "event %s %.3f %.3f %d %d %d\n" % (name, now - t0, time.monotonic() - t0, rc,
+                                             open_now, through_now)
     if outcomes:
         outcomes.write(line)
     sys.stderr.write(line)
@@ -416,7 +457,8 @@ async def run(args):
     args.tlsmux_port = int(open(args.port_file).read())
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(args.cafile)
-    stats = {"live": 0, "max_live": 0, "certs": {}, "classes": {}, "tls": 0,
+    stats = {"live": 0, "max_live": 0, "through": 0, "max_through": 0, "gate": None,
+             "certs": {}, "classes": {}, "tls": 0,
              "plain": 0, "bytes_up": 0, "bytes_down": 0, "t0": time.monotonic()}
     outcomes = open(args.outcomes, "w") if args.outcomes else None
     stop = threading.Event()
@@ -428,7 +470,10 @@ async def run(args):
     slots = asyncio.Semaphore(args.concurrency)
     tasks = [asyncio.ensure_future(client(args, data, i, ctx, stats, slots, outcomes))
              for i in range(args.connections)]
-    events = [asyncio.ensure_future(event(args, float(at), name, command, outcomes, stats["t0"]))
+    first = min((float(e[0]) for e in args.event or []), default=0)
+    origin = asyncio.ensure_future(event_origin(args, stats, first)) if args.event else None
+    events = [asyncio.ensure_future(event(float(at) - first, name, command, outcomes, stats,
+                                          origin))
               for at, name, command in args.event or []]
     done, pending = await asyncio.wait(tasks, timeout=args.deadline)
     for t in pending:
@@ -445,6 +490,7 @@ async def run(args):
     report = {
         "connections": args.connections, "ok": classes.get("ok", 0), "failed": failed,
         "changed": classes.get("changed", 0), "max_concurrent": stats["max_live"],
+        "max_through": stats["max_through"],
         "tls": stats["tls"], "plain": stats["plain"],
         "bytes_up": stats["bytes_up"], "bytes_down": stats["bytes_down"],
         "seconds": "%.1f" % elapsed, "cert_swaps": swaps[0],
@@ -489,6 +535,8 @@ def main():
                    help="each connection waits this long between ready and its data")
     r.add_argument("--event", nargs=3, action="append", metavar=("AT", "NAME", "COMMAND"),
                    help="run COMMAND (sh -c) AT seconds in; its times go to the outcomes")
+    r.add_argument("--events-open", type=int, default=0, metavar="N",
+                   help="the first event waits, past its time, for N connections open at once")
     r.add_argument("--timeout", type=float, default=60)
     r.add_argument("--deadline", type=float, default=1800)
     r.add_argument("--allow-failures", action="store_true")
