@@ -38,11 +38,13 @@ void conn_setup(struct client *c);
 /*
  * What the TLS helper needs from the peeker crosses exec in the
  * environment, so it neither asks the kernel again nor loses bytes
- * consumed from a pipe.  conn_import returns -1 when there is no state
- * (the helper was started directly by a launcher).
+ * consumed from a pipe; narrowed says that the peeker is under its
+ * Landlock domain (landlock_enter), which the helper inherits.
+ * conn_import returns -1 when there is no state (the helper was started
+ * directly by a launcher), *narrowed then 0.
  */
-void conn_export(const struct client *c, long start_ms);
-int conn_import(struct client *c, long *start_ms);
+void conn_export(const struct client *c, long start_ms, int narrowed);
+int conn_import(struct client *c, long *start_ms, int *narrowed);
 
 /*
  * End a connection that did not run its course: send our FIN and discard

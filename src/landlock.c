@@ -8,8 +8,8 @@
  * ProtectSystem=, ProtectHome=, PrivateTmp= and PrivateDevices= cost
  * systemd per connection (bench/systemd-cost.sh).  The domain is
  * inherited across execve: tlsmux-tls runs under the one tlsmux made,
- * and adds its own from the same list (the only one with --exec or
- * --cert-dir, or when a launcher starts it directly).
+ * and makes its own from the same list only where tlsmux made none
+ * (--exec, --cert-dir, or a launcher that starts it directly).
  */
 #include "landlock.h"
 
@@ -240,12 +240,7 @@ static int fill_ruleset(int ruleset, const struct options *o,
 	return 0;
 }
 
-/*
- * TLSMUX_SANDBOX_PROBE=PATH[:PATH...]: once restricted, try to open each
- * for reading and log how it went, one line each: how the tests see,
- * from outside, what the live process can open.  Nothing is read.
- */
-static void probe(void)
+void landlock_probe(void)
 {
 	const char *list = getenv("TLSMUX_SANDBOX_PROBE");
 	char path[4096];
@@ -273,7 +268,7 @@ int landlock_enter(const struct options *o, const char *helper)
 		static int said;
 		if (!said++)
 			log_debug("sandbox: no Landlock (kernel without it, or valgrind): file access not narrowed in-process");
-		probe();
+		landlock_probe();
 		return 0;
 	}
 	uint64_t handled = handled_access(abi);
@@ -291,6 +286,6 @@ int landlock_enter(const struct options *o, const char *helper)
 	close(ruleset);
 	errno = saved;
 	if (rc == 0)
-		probe();
+		landlock_probe();
 	return rc < 0 ? -1 : 1;
 }

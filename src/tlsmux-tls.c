@@ -273,6 +273,32 @@ static void start_spawner(const struct options *o,
 }
 
 /*
+ * The files this process reads, and nothing else.  When tlsmux narrowed
+ * itself (narrowed), this process runs under that domain, inherited
+ * across exec, and a second one from the same options would cost 65-110
+ * us for nothing: the first only adds the right to exec tlsmux-tls, this
+ * very program, which the package puts beneath /usr, executable under
+ * both; and once the seccomp filter is on, execve is refused anyway.
+ * Otherwise (--exec, or a launcher started this process directly) its
+ * own; with --cert-dir, once the handshake has read the chosen entry.
+ */
+static void narrow_files(const struct options *o, int narrowed,
+			 struct program_spawner *spawner,
+			 struct log_summary *s)
+{
+	if (narrowed) {
+		landlock_probe();	/* what the inherited domain allows */
+		return;
+	}
+	if (o->cert_dir == NULL && landlock_enter(o, NULL) < 0) {
+		log_error("sandbox: %s", log_strerror(errno));
+		s->closed = "tlsmux";
+		program_spawner_cancel(spawner);
+		finish(s, EX_OSERR);
+	}
+}
+
+/*
  * The certificate and key are read during the handshake, once the
  * client's SNI has chosen them.  Without --user the handshake already
  * runs in the sandbox (it allows read-only opens); with --user it runs
@@ -320,7 +346,8 @@ int main(int argc, char **argv)
 		return rc;
 
 	start_ms = clock_now_ms();
-	int direct = conn_import(&connection, &start_ms) < 0;
+	int narrowed;
+	int direct = conn_import(&connection, &start_ms, &narrowed) < 0;
 	if (direct)
 		conn_setup(&connection);	/* started directly by a launcher */
 	struct log_summary s = {.client = connection.addr, .path = "tls",
@@ -334,17 +361,7 @@ int main(int argc, char **argv)
 					  .stream = -1};
 	if (o.exec != NULL && o.tls_backend_count == 0)
 		start_spawner(&o, &spawner, &s);
-	/*
-	 * The files this process reads, and nothing else: under the domain
-	 * tlsmux made (none with --exec, or when started directly), its own.
-	 * With --cert-dir, once the handshake has read the chosen entry.
-	 */
-	if (o.cert_dir == NULL && landlock_enter(&o, NULL) < 0) {
-		log_error("sandbox: %s", log_strerror(errno));
-		s.closed = "tlsmux";
-		program_spawner_cancel(&spawner);
-		finish(&s, EX_OSERR);
-	}
+	narrow_files(&o, narrowed, &spawner, &s);
 
 	rc = handshake(&o, &t, spawner.pid, err, sizeof err);
 	if (rc != 0) {

@@ -38,6 +38,7 @@
 
 static long start_ms;
 static struct client connection;
+static int narrowed;	/* under the Landlock domain: see narrow_files */
 
 static int finish(struct log_summary *s, int exit_code)
 {
@@ -75,7 +76,7 @@ static void exec_tls_helper(char **argv, const struct client *c)
 {
 	const char *path = tls_helper();
 
-	conn_export(c, start_ms);
+	conn_export(c, start_ms, narrowed);
 	argv[0] = "tlsmux-tls";
 	execv(path, argv);
 	log_error("cannot run %s: %s", path, log_strerror(errno));
@@ -91,11 +92,15 @@ static int sandbox_failed(struct log_summary *s)
 
 /*
  * The file system narrowed to what the connection reads (landlock.h);
- * the TLS helper may still be exec'd.  0, or -1 with errno.
+ * the TLS helper may still be exec'd, and runs under this domain: it
+ * then skips making its own from the same list.  0, or -1 with errno.
  */
 static int narrow_files(const struct options *o)
 {
-	return landlock_enter(o, tls_helper()) < 0 ? -1 : 0;
+	if (landlock_enter(o, tls_helper()) < 0)
+		return -1;
+	narrowed = 1;
+	return 0;
 }
 
 /* Detection is over: what is left needs no privilege. */
