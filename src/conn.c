@@ -689,6 +689,27 @@ int conn_accept_proxy(struct client *c, const struct cidr *trusted,
 	return 0;
 }
 
+int conn_take_proxy(struct client *c, const struct cidr *trusted,
+		    size_t trusted_count, long timeout_ms, struct log_summary *s)
+{
+	char err[1024];
+
+	s->phase = "proxy";
+	int rc = conn_accept_proxy(c, trusted, trusted_count, timeout_ms, err,
+				   sizeof err);
+	if (rc == EX_NOINPUT) {	/* connected and left, as checks do */
+		s->closed = "client";
+		return 0;
+	}
+	if (rc != 0) {
+		log_error("%s", err);
+		s->closed = "tlsmux";
+		return rc;
+	}
+	s->via = c->via;
+	return -1;
+}
+
 void conn_proxy_header(struct client *c, struct proxyproto_header *h)
 {
 	memset(h, 0, sizeof *h);

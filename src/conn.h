@@ -74,6 +74,16 @@ int conn_accept_proxy(struct client *c, const struct cidr *trusted,
 		      size_t trusted_count, long timeout_ms, char *err,
 		      size_t err_size);
 
+/*
+ * conn_accept_proxy for a connection logged in s: s->phase is "proxy"
+ * while the header is awaited.  Returns -1 when it was taken (s->via
+ * names the balancer; the caller sets the next phase), or the exit code
+ * of a connection that ended there, its line logged and s->closed set
+ * (0 for a peer that connected and left): the caller ends it with that.
+ */
+int conn_take_proxy(struct client *c, const struct cidr *trusted,
+		    size_t trusted_count, long timeout_ms, struct log_summary *s);
+
 /* Fill c->destination from the socket (getsockname) unless already known. */
 void conn_destination(struct client *c);
 

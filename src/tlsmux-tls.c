@@ -233,27 +233,6 @@ static int configure(struct options *o, int argc, char **argv)
 	return -1;
 }
 
-/* --accept-proxy when a launcher started us directly: the header, or the end. */
-static void read_proxy_header(const struct options *o, struct log_summary *s)
-{
-	char err[1024];
-
-	s->phase = "proxy";
-	int rc = conn_accept_proxy(&connection, o->proxy_from,
-				   o->proxy_from_count, o->detect_timeout_ms,
-				   err, sizeof err);
-	if (rc == EX_NOINPUT) {
-		s->closed = "client";
-		finish(s, 0);
-	}
-	if (rc != 0) {
-		log_error("%s", err);
-		s->closed = "tlsmux";
-		finish(s, rc);
-	}
-	s->phase = "handshake";
-}
-
 /* --exec's spawner, forked before the key is read: see program.h. */
 static void start_spawner(const struct options *o,
 			  struct program_spawner *spawner,
@@ -353,8 +332,14 @@ int main(int argc, char **argv)
 	struct log_summary s = {.client = connection.addr, .path = "tls",
 				.phase = "handshake", .via = connection.via,
 				.extra = options_log_fields(&o)};
-	if (direct && o.accept_proxy)
-		read_proxy_header(&o, &s);
+	/* --accept-proxy when a launcher started us directly: the header, or the end. */
+	if (direct && o.accept_proxy) {
+		rc = conn_take_proxy(&connection, o.proxy_from,
+				     o.proxy_from_count, o.detect_timeout_ms, &s);
+		if (rc >= 0)
+			finish(&s, rc);
+		s.phase = "handshake";
+	}
 
 	/* Before the key and the filter: see program.h. */
 	struct program_spawner spawner = {.pid = -1, .control = -1,

@@ -275,32 +275,6 @@ static int run_program(const struct options *o, struct client *c,
 }
 
 /*
- * --accept-proxy: the balancer's header, before the client's bytes.
- * Returns -1 to go on, or the exit code of a connection that ended.
- */
-static int read_proxy_header(const struct options *o, struct log_summary *s)
-{
-	char err[1024];
-
-	s->phase = "proxy";
-	int rc = conn_accept_proxy(&connection, o->proxy_from,
-				   o->proxy_from_count, o->detect_timeout_ms,
-				   err, sizeof err);
-	if (rc == EX_NOINPUT) {	/* connected and left, as checks do */
-		s->closed = "client";
-		return finish(s, 0);
-	}
-	if (rc != 0) {
-		log_error("%s", err);
-		s->closed = "tlsmux";
-		return finish(s, rc);
-	}
-	s->via = connection.via;
-	s->phase = "detect";
-	return -1;
-}
-
-/*
  * Wait for the client's first bytes and classify them into *kind (a
  * silent client is plain, unless --on-silence close).  Returns -1 to go
  * on, or the exit code of a connection that ended.
@@ -379,8 +353,14 @@ int main(int argc, char **argv)
 	if (o.exec == NULL && o.cert_dir == NULL && narrow_files(&o) < 0)
 		return finish(&s, sandbox_failed(&s));
 
-	if (o.accept_proxy && (rc = read_proxy_header(&o, &s)) >= 0)
-		return rc;
+	/* --accept-proxy: the balancer's header, before the client's bytes. */
+	if (o.accept_proxy) {
+		rc = conn_take_proxy(&connection, o.proxy_from,
+				     o.proxy_from_count, o.detect_timeout_ms, &s);
+		if (rc >= 0)
+			return finish(&s, rc);
+		s.phase = "detect";
+	}
 	enum sniff_result kind = SNIFF_PLAIN;
 	if ((rc = detect(&o, &s, &kind)) >= 0)
 		return rc;
