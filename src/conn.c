@@ -206,13 +206,13 @@ static int endpoint_export(const struct proxyproto_endpoint *e, char *out,
 	return off;
 }
 
-/* START_MS:IS_SOCKET:PREFIX_HEX:SOURCE:DESTINATION:BALANCER:ADDR */
-void conn_export(const struct client *c, long start_ms)
+/* START_MS:IS_SOCKET:NARROWED:PREFIX_HEX:SOURCE:DESTINATION:BALANCER:ADDR */
+void conn_export(const struct client *c, long start_ms, int narrowed)
 {
 	char state[32 + 2 * SNIFF_MAX + 3 * (ENDPOINT_STATE_MAX + 1) +
 		   sizeof c->addr];
-	int off = snprintf(state, sizeof state, "%ld:%d:", start_ms,
-			   c->is_socket);
+	int off = snprintf(state, sizeof state, "%ld:%d:%d:", start_ms,
+			   c->is_socket, narrowed != 0);
 
 	for (size_t i = 0; i < c->prefix_len; i++)
 		off += snprintf(state + off, sizeof state - (size_t)off, "%02x",
@@ -278,20 +278,34 @@ static int endpoint_import(const char **p, struct proxyproto_endpoint *e)
 	return 0;
 }
 
-int conn_import(struct client *c, long *start_ms)
+/* A flag of the state: '0' or '1' and its colon; -1 for anything else. */
+static int flag_import(const char **p)
+{
+	const char *f = *p;
+
+	if ((f[0] != '0' && f[0] != '1') || f[1] != ':')
+		return -1;
+	*p += 2;
+	return f[0] == '1';
+}
+
+int conn_import(struct client *c, long *start_ms, int *narrowed)
 {
 	const char *state = getenv(STATE_VARIABLE), *p;
 	char *end;
 
 	memset(c, 0, sizeof *c);
+	*narrowed = 0;
 	if (state == NULL)
 		return -1;
 	*start_ms = strtol(state, &end, 10);
 	p = end;
-	if (*p++ != ':' || (*p != '0' && *p != '1') || p[1] != ':')
+	if (*p++ != ':' || (c->is_socket = flag_import(&p)) < 0 ||
+	    (*narrowed = flag_import(&p)) < 0) {
+		c->is_socket = 0;
+		*narrowed = 0;
 		return -1;
-	c->is_socket = *p == '1';
-	p += 2;
+	}
 	while (p[0] != ':' && c->prefix_len < sizeof c->prefix) {
 		if (hex_bytes(&p, &c->prefix[c->prefix_len], 1) < 0)
 			return -1;
@@ -673,6 +687,27 @@ int conn_accept_proxy(struct client *c, const struct cidr *trusted,
 	proxyproto_endpoint_unmap(&c->destination);
 	conn_format_endpoint(&c->source, c->addr, sizeof c->addr);
 	return 0;
+}
+
+int conn_take_proxy(struct client *c, const struct cidr *trusted,
+		    size_t trusted_count, long timeout_ms, struct log_summary *s)
+{
+	char err[1024];
+
+	s->phase = "proxy";
+	int rc = conn_accept_proxy(c, trusted, trusted_count, timeout_ms, err,
+				   sizeof err);
+	if (rc == EX_NOINPUT) {	/* connected and left, as checks do */
+		s->closed = "client";
+		return 0;
+	}
+	if (rc != 0) {
+		log_error("%s", err);
+		s->closed = "tlsmux";
+		return rc;
+	}
+	s->via = c->via;
+	return -1;
 }
 
 void conn_proxy_header(struct client *c, struct proxyproto_header *h)

@@ -38,11 +38,13 @@ void conn_setup(struct client *c);
 /*
  * What the TLS helper needs from the peeker crosses exec in the
  * environment, so it neither asks the kernel again nor loses bytes
- * consumed from a pipe.  conn_import returns -1 when there is no state
- * (the helper was started directly by a launcher).
+ * consumed from a pipe; narrowed says that the peeker is under its
+ * Landlock domain (landlock_enter), which the helper inherits.
+ * conn_import returns -1 when there is no state (the helper was started
+ * directly by a launcher), *narrowed then 0.
  */
-void conn_export(const struct client *c, long start_ms);
-int conn_import(struct client *c, long *start_ms);
+void conn_export(const struct client *c, long start_ms, int narrowed);
+int conn_import(struct client *c, long *start_ms, int *narrowed);
 
 /*
  * End a connection that did not run its course: send our FIN and discard
@@ -71,6 +73,16 @@ int conn_finish(const struct client *c, struct log_summary *s,
 int conn_accept_proxy(struct client *c, const struct cidr *trusted,
 		      size_t trusted_count, long timeout_ms, char *err,
 		      size_t err_size);
+
+/*
+ * conn_accept_proxy for a connection logged in s: s->phase is "proxy"
+ * while the header is awaited.  Returns -1 when it was taken (s->via
+ * names the balancer; the caller sets the next phase), or the exit code
+ * of a connection that ended there, its line logged and s->closed set
+ * (0 for a peer that connected and left): the caller ends it with that.
+ */
+int conn_take_proxy(struct client *c, const struct cidr *trusted,
+		    size_t trusted_count, long timeout_ms, struct log_summary *s);
 
 /* Fill c->destination from the socket (getsockname) unless already known. */
 void conn_destination(struct client *c);

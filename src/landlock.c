@@ -8,8 +8,8 @@
  * ProtectSystem=, ProtectHome=, PrivateTmp= and PrivateDevices= cost
  * systemd per connection (bench/systemd-cost.sh).  The domain is
  * inherited across execve: tlsmux-tls runs under the one tlsmux made,
- * and adds its own from the same list (the only one with --exec or
- * --cert-dir, or when a launcher starts it directly).
+ * and makes its own from the same list only where tlsmux made none
+ * (--exec, --cert-dir, or a launcher that starts it directly).
  */
 #include "landlock.h"
 
@@ -170,16 +170,21 @@ static uint64_t allowed_access(enum landlock_use use, int is_dir,
 	return a & handled;
 }
 
-/* One rule; a path that is not there (no ticket key yet) is skipped. */
+/*
+ * One rule; a path that is not there (no ticket key yet) is skipped.
+ * openat itself: musl's open() adds an fcntl for O_CLOEXEC.  Only a rule
+ * that may list a directory asks what the path is.
+ */
 static int add_rule(int ruleset, const char *path, enum landlock_use use,
 		    uint64_t handled)
 {
-	int fd = open(path, O_PATH | O_CLOEXEC);
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC);
 
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR || errno == EACCES ? 0 : -1;
 	struct stat st;
-	int is_dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+	int is_dir = (use == LANDLOCK_USE_TREE || use == LANDLOCK_USE_RUN) &&
+		     fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
 	struct ll_path_beneath_attr rule = {
 		.allowed_access = allowed_access(use, is_dir, handled),
 		.parent_fd = fd,
@@ -192,8 +197,33 @@ static int add_rule(int ruleset, const char *path, enum landlock_use use,
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * The directories given a rule so far, NUL-separated: the certificate,
+ * key and config file usually share one, which needs one rule.
+ */
+struct seen_dirs {
+	char names[4096];
+	size_t used;
+};
+
+/* 1 when dir was seen before, else 0 and noted (when it fits). */
+static int seen_before(struct seen_dirs *seen, const char *dir)
+{
+	size_t len = strlen(dir) + 1;
+
+	for (size_t at = 0; at < seen->used; at += strlen(seen->names + at) + 1)
+		if (strcmp(seen->names + at, dir) == 0)
+			return 1;
+	if (len <= sizeof seen->names - seen->used) {
+		memcpy(seen->names + seen->used, dir, len);
+		seen->used += len;
+	}
+	return 0;
+}
+
 /* The files of an absolute path's directory, for reading; not / or /etc. */
-static int add_directory_of(int ruleset, const char *file, uint64_t handled)
+static int add_directory_of(int ruleset, const char *file, uint64_t handled,
+			    struct seen_dirs *seen)
 {
 	char dir[PATH_MAX];
 
@@ -201,9 +231,26 @@ static int add_directory_of(int ruleset, const char *file, uint64_t handled)
 		return 0;
 	strcpy(dir, file);
 	*strrchr(dir, '/') = '\0';
-	if (dir[0] == '\0' || strcmp(dir, "/etc") == 0)
+	if (dir[0] == '\0' || strcmp(dir, "/etc") == 0 || seen_before(seen, dir))
 		return 0;
 	return add_rule(ruleset, dir, LANDLOCK_USE_READ, handled);
+}
+
+/*
+ * Whether realpath may name another directory than the path's own: the
+ * rule on that one is on what it resolves to (links to directories
+ * followed), so only a relative path, one with . or .. or //, or a file
+ * that is itself a link can; one lstat instead of realpath's readlink
+ * for each component.
+ */
+static int may_resolve_elsewhere(const char *path)
+{
+	struct stat st;
+
+	if (path[0] != '/' || strstr(path, "/.") != NULL ||
+	    strstr(path, "//") != NULL)
+		return 1;
+	return lstat(path, &st) != 0 || S_ISLNK(st.st_mode);
 }
 
 /*
@@ -212,15 +259,17 @@ static int add_directory_of(int ruleset, const char *file, uint64_t handled)
  * directory, and that of the file it resolves to now (certbot's
  * archive/), let the next one be read.
  */
-static int add_renewed(int ruleset, const char *path, uint64_t handled)
+static int add_renewed(int ruleset, const char *path, uint64_t handled,
+		       struct seen_dirs *seen)
 {
 	char real[PATH_MAX];
 
 	if (add_rule(ruleset, path, LANDLOCK_USE_READ, handled) < 0 ||
-	    add_directory_of(ruleset, path, handled) < 0)
+	    add_directory_of(ruleset, path, handled, seen) < 0)
 		return -1;
-	if (realpath(path, real) != NULL && strcmp(real, path) != 0)
-		return add_directory_of(ruleset, real, handled);
+	if (may_resolve_elsewhere(path) && realpath(path, real) != NULL &&
+	    strcmp(real, path) != 0)
+		return add_directory_of(ruleset, real, handled, seen);
 	return 0;
 }
 
@@ -229,10 +278,12 @@ static int fill_ruleset(int ruleset, const struct options *o,
 {
 	struct landlock_path paths[LANDLOCK_MAX_PATHS];
 	size_t n = landlock_paths(o, helper, paths, LANDLOCK_MAX_PATHS);
+	struct seen_dirs seen;
 
+	seen.used = 0;
 	for (size_t i = 0; i < n; i++) {
 		int rc = paths[i].use == LANDLOCK_USE_RENEWED
-			 ? add_renewed(ruleset, paths[i].path, handled)
+			 ? add_renewed(ruleset, paths[i].path, handled, &seen)
 			 : add_rule(ruleset, paths[i].path, paths[i].use, handled);
 		if (rc < 0)
 			return -1;
@@ -240,12 +291,7 @@ static int fill_ruleset(int ruleset, const struct options *o,
 	return 0;
 }
 
-/*
- * TLSMUX_SANDBOX_PROBE=PATH[:PATH...]: once restricted, try to open each
- * for reading and log how it went, one line each: how the tests see,
- * from outside, what the live process can open.  Nothing is read.
- */
-static void probe(void)
+void landlock_probe(void)
 {
 	const char *list = getenv("TLSMUX_SANDBOX_PROBE");
 	char path[4096];
@@ -273,7 +319,7 @@ int landlock_enter(const struct options *o, const char *helper)
 		static int said;
 		if (!said++)
 			log_debug("sandbox: no Landlock (kernel without it, or valgrind): file access not narrowed in-process");
-		probe();
+		landlock_probe();
 		return 0;
 	}
 	uint64_t handled = handled_access(abi);
@@ -291,6 +337,6 @@ int landlock_enter(const struct options *o, const char *helper)
 	close(ruleset);
 	errno = saved;
 	if (rc == 0)
-		probe();
+		landlock_probe();
 	return rc < 0 ? -1 : 1;
 }

@@ -37,8 +37,9 @@ struct landlock_path {
  * Everything else, and every write, create, remove or rename anywhere,
  * is refused.  A --cert-dir entry may be a link to anywhere (certbot's
  * live/ and archive/): with --cert-dir, tlsmux-tls narrows only once the
- * handshake has read the certificate (the peeker not at all).  Sockets are not files here: unix: backends, the journal
- * and syslog connect as before.  Returns the count, at most max.
+ * handshake has read the certificate (the peeker not at all).  Sockets
+ * are not files here: unix: backends, the journal and syslog connect as
+ * before.  Returns the count, at most max.
  */
 size_t landlock_paths(const struct options *o, const char *helper,
 		      struct landlock_path *out, size_t max);
@@ -50,6 +51,14 @@ size_t landlock_paths(const struct options *o, const char *helper,
  * level: the unit's own options then stand alone), -1 with errno.
  */
 int landlock_enter(const struct options *o, const char *helper);
+
+/*
+ * TLSMUX_SANDBOX_PROBE=PATH[:PATH...]: try to open each for reading and
+ * log how it went, one line each: how the tests see, from outside, what
+ * the live process can open.  Nothing is read.  landlock_enter calls it
+ * once restricted; a process under a domain it inherited calls it itself.
+ */
+void landlock_probe(void);
 
 /* The kernel's Landlock ABI version, 0 without Landlock. */
 int landlock_abi(void);

@@ -233,27 +233,6 @@ static int configure(struct options *o, int argc, char **argv)
 	return -1;
 }
 
-/* --accept-proxy when a launcher started us directly: the header, or the end. */
-static void read_proxy_header(const struct options *o, struct log_summary *s)
-{
-	char err[1024];
-
-	s->phase = "proxy";
-	int rc = conn_accept_proxy(&connection, o->proxy_from,
-				   o->proxy_from_count, o->detect_timeout_ms,
-				   err, sizeof err);
-	if (rc == EX_NOINPUT) {
-		s->closed = "client";
-		finish(s, 0);
-	}
-	if (rc != 0) {
-		log_error("%s", err);
-		s->closed = "tlsmux";
-		finish(s, rc);
-	}
-	s->phase = "handshake";
-}
-
 /* --exec's spawner, forked before the key is read: see program.h. */
 static void start_spawner(const struct options *o,
 			  struct program_spawner *spawner,
@@ -268,6 +247,32 @@ static void start_spawner(const struct options *o,
 				  sizeof err) < 0) {
 		log_error("%s", err);
 		s->closed = "tlsmux";
+		finish(s, EX_OSERR);
+	}
+}
+
+/*
+ * The files this process reads, and nothing else.  When tlsmux narrowed
+ * itself (narrowed), this process runs under that domain, inherited
+ * across exec, and a second one from the same options would cost 65-110
+ * us for nothing: the first only adds the right to exec tlsmux-tls, this
+ * very program, which the package puts beneath /usr, executable under
+ * both; and once the seccomp filter is on, execve is refused anyway.
+ * Otherwise (--exec, or a launcher started this process directly) its
+ * own; with --cert-dir, once the handshake has read the chosen entry.
+ */
+static void narrow_files(const struct options *o, int narrowed,
+			 struct program_spawner *spawner,
+			 struct log_summary *s)
+{
+	if (narrowed) {
+		landlock_probe();	/* what the inherited domain allows */
+		return;
+	}
+	if (o->cert_dir == NULL && landlock_enter(o, NULL) < 0) {
+		log_error("sandbox: %s", log_strerror(errno));
+		s->closed = "tlsmux";
+		program_spawner_cancel(spawner);
 		finish(s, EX_OSERR);
 	}
 }
@@ -320,31 +325,28 @@ int main(int argc, char **argv)
 		return rc;
 
 	start_ms = clock_now_ms();
-	int direct = conn_import(&connection, &start_ms) < 0;
+	int narrowed;
+	int direct = conn_import(&connection, &start_ms, &narrowed) < 0;
 	if (direct)
 		conn_setup(&connection);	/* started directly by a launcher */
 	struct log_summary s = {.client = connection.addr, .path = "tls",
 				.phase = "handshake", .via = connection.via,
 				.extra = options_log_fields(&o)};
-	if (direct && o.accept_proxy)
-		read_proxy_header(&o, &s);
+	/* --accept-proxy when a launcher started us directly: the header, or the end. */
+	if (direct && o.accept_proxy) {
+		rc = conn_take_proxy(&connection, o.proxy_from,
+				     o.proxy_from_count, o.detect_timeout_ms, &s);
+		if (rc >= 0)
+			finish(&s, rc);
+		s.phase = "handshake";
+	}
 
 	/* Before the key and the filter: see program.h. */
 	struct program_spawner spawner = {.pid = -1, .control = -1,
 					  .stream = -1};
 	if (o.exec != NULL && o.tls_backend_count == 0)
 		start_spawner(&o, &spawner, &s);
-	/*
-	 * The files this process reads, and nothing else: under the domain
-	 * tlsmux made (none with --exec, or when started directly), its own.
-	 * With --cert-dir, once the handshake has read the chosen entry.
-	 */
-	if (o.cert_dir == NULL && landlock_enter(&o, NULL) < 0) {
-		log_error("sandbox: %s", log_strerror(errno));
-		s.closed = "tlsmux";
-		program_spawner_cancel(&spawner);
-		finish(&s, EX_OSERR);
-	}
+	narrow_files(&o, narrowed, &spawner, &s);
 
 	rc = handshake(&o, &t, spawner.pid, err, sizeof err);
 	if (rc != 0) {

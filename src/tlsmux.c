@@ -38,6 +38,7 @@
 
 static long start_ms;
 static struct client connection;
+static int narrowed;	/* under the Landlock domain: see narrow_files */
 
 static int finish(struct log_summary *s, int exit_code)
 {
@@ -75,7 +76,7 @@ static void exec_tls_helper(char **argv, const struct client *c)
 {
 	const char *path = tls_helper();
 
-	conn_export(c, start_ms);
+	conn_export(c, start_ms, narrowed);
 	argv[0] = "tlsmux-tls";
 	execv(path, argv);
 	log_error("cannot run %s: %s", path, log_strerror(errno));
@@ -91,11 +92,15 @@ static int sandbox_failed(struct log_summary *s)
 
 /*
  * The file system narrowed to what the connection reads (landlock.h);
- * the TLS helper may still be exec'd.  0, or -1 with errno.
+ * the TLS helper may still be exec'd, and runs under this domain: it
+ * then skips making its own from the same list.  0, or -1 with errno.
  */
 static int narrow_files(const struct options *o)
 {
-	return landlock_enter(o, tls_helper()) < 0 ? -1 : 0;
+	if (landlock_enter(o, tls_helper()) < 0)
+		return -1;
+	narrowed = 1;
+	return 0;
 }
 
 /* Detection is over: what is left needs no privilege. */
@@ -270,32 +275,6 @@ static int run_program(const struct options *o, struct client *c,
 }
 
 /*
- * --accept-proxy: the balancer's header, before the client's bytes.
- * Returns -1 to go on, or the exit code of a connection that ended.
- */
-static int read_proxy_header(const struct options *o, struct log_summary *s)
-{
-	char err[1024];
-
-	s->phase = "proxy";
-	int rc = conn_accept_proxy(&connection, o->proxy_from,
-				   o->proxy_from_count, o->detect_timeout_ms,
-				   err, sizeof err);
-	if (rc == EX_NOINPUT) {	/* connected and left, as checks do */
-		s->closed = "client";
-		return finish(s, 0);
-	}
-	if (rc != 0) {
-		log_error("%s", err);
-		s->closed = "tlsmux";
-		return finish(s, rc);
-	}
-	s->via = connection.via;
-	s->phase = "detect";
-	return -1;
-}
-
-/*
  * Wait for the client's first bytes and classify them into *kind (a
  * silent client is plain, unless --on-silence close).  Returns -1 to go
  * on, or the exit code of a connection that ended.
@@ -374,8 +353,14 @@ int main(int argc, char **argv)
 	if (o.exec == NULL && o.cert_dir == NULL && narrow_files(&o) < 0)
 		return finish(&s, sandbox_failed(&s));
 
-	if (o.accept_proxy && (rc = read_proxy_header(&o, &s)) >= 0)
-		return rc;
+	/* --accept-proxy: the balancer's header, before the client's bytes. */
+	if (o.accept_proxy) {
+		rc = conn_take_proxy(&connection, o.proxy_from,
+				     o.proxy_from_count, o.detect_timeout_ms, &s);
+		if (rc >= 0)
+			return finish(&s, rc);
+		s.phase = "detect";
+	}
 	enum sniff_result kind = SNIFF_PLAIN;
 	if ((rc = detect(&o, &s, &kind)) >= 0)
 		return rc;

@@ -205,12 +205,35 @@ landlock_abi() {
 	done
 	wait_for_summary 2
 	run log_normalized
-	# The plain path: tlsmux; TLS: tlsmux, then tlsmux-tls under its own domain too.
+	# The plain path: tlsmux; TLS: tlsmux, then tlsmux-tls under the
+	# domain it inherited across the exec (it makes none of its own).
 	assert_equal "$(grep -c "sandbox probe: $T/outside.txt: permission denied$" <<<"$output")" 3
 	assert_equal "$(grep -c "sandbox probe: $CERT: opened$" <<<"$output")" 3
 	refute_output --partial "outside.txt: opened"
 	assert_line --regexp "path=plain .* in=4 out=4 .* exit=0$"
 	assert_line --regexp "path=tls .* in=4 out=4 .* exit=0$"
+}
+
+@test "Landlock: tlsmux-tls started directly by a launcher narrows itself" {
+	[ "$(landlock_abi)" -gt 0 ] || skip "this kernel has no Landlock (landlock_create_ruleset fails): nothing to test"
+	printf 'not for tlsmux\n' >"$T/outside.txt"
+	chmod 644 "$T/outside.txt"
+	start_backend b echo
+	PORT=$(free_port)
+	# A state that does not parse is no peeker's: the helper is on its own.
+	TLSMUX_STATE=garbage setsid systemd-socket-activate -l "127.0.0.1:$PORT" --accept \
+		-E TLSMUX_STATE -E TLSMUX_SANDBOX_PROBE="$T/outside.txt:$CERT" \
+		"$TLSMUX_ROOT/tlsmux-tls" --backend "127.0.0.1:$b_PORT" \
+		--cert "$CERT" --key "$KEY" 2>>"$LOG" 3>&- &
+	PIDS+=($!)
+	wait_until 10 port_listening "$PORT"
+	run py_client --tls send:"direct helper" shut
+	assert_success
+	assert_output "direct helper"
+	wait_for_summary
+	assert_log_lines "tlsmux: sandbox probe: $T/outside.txt: permission denied
+tlsmux: sandbox probe: $CERT: opened
+tlsmux: conn client=127.0.0.1:PORT path=tls backend=127.0.0.1:$b_PORT version=TLS1.3 cipher=AES-256-GCM sni=localhost in=13 out=13 duration=D closed=client client_eof=close_notify phase=done exit=0"
 }
 
 @test "Landlock with --exec: tlsmux is narrowed once the program runs, the program is not" {

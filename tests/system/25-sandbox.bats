@@ -79,7 +79,8 @@ pid_of_summary() {
 	run gnutls_client <<<"tls probe 42"
 	assert_output --partial "tls probe 42"
 	# One probe set from tlsmux on the plain path; on the TLS path one from
-	# tlsmux, then one from tlsmux-tls (the same pid after the exec).  A
+	# tlsmux, then one from tlsmux-tls (the same pid after the exec), under
+	# the domain it inherited: it makes none of its own then.  A
 	# line may come through the stderr stream (tlsmux[PID]: ...) when the
 	# journal's socket is busy.
 	for sets in "1 plain 12" "2 tls 13"; do

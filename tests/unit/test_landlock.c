@@ -135,10 +135,73 @@ static void test_enforced(void)
 	rmdir(odir);
 }
 
+/*
+ * A certificate named by a relative path, and one named through a link
+ * in a third directory: the directory of the file it resolves to is
+ * readable (a renewal puts the next one there), another one is not.
+ */
+static int resolved_child(const char *given, const char *beside,
+			  const char *other)
+{
+	struct options o;
+
+	options_defaults(&o);
+	o.cert = given;
+	if (landlock_enter(&o, NULL) != 1)
+		return 1;
+	int fd = open(beside, O_RDONLY);
+	if (fd < 0)
+		return 2;
+	close(fd);
+	if (open(other, O_RDONLY) >= 0 || errno != EACCES)
+		return 3;
+	return 0;
+}
+
+static void test_resolved(void)
+{
+	if (landlock_abi() <= 0) {
+		printf("# the kernel has no Landlock: enforcement not tested\n");
+		return;
+	}
+	char dir[] = "/tmp/test_landlock.XXXXXX", odir[] = "/tmp/test_landlock.XXXXXX";
+	char ldir[] = "/tmp/test_landlock.XXXXXX";
+	char told[4200], beside[4200], other[4200], link[4200];
+	CHECK(mkdtemp(dir) != NULL && mkdtemp(odir) != NULL && mkdtemp(ldir) != NULL);
+	snprintf(told, sizeof told, "%s/told", dir);
+	snprintf(beside, sizeof beside, "%s/renewed", dir);
+	snprintf(other, sizeof other, "%s/other", odir);
+	snprintf(link, sizeof link, "%s/cert.pem", ldir);
+	const char *files[] = {told, beside, other};
+	for (int i = 0; i < 3; i++) {
+		int fd = open(files[i], O_WRONLY | O_CREAT, 0644);
+		CHECK(fd >= 0 && write(fd, "x", 1) == 1);
+		close(fd);
+	}
+	CHECK(symlink(told, link) == 0);
+	const char *given[] = {"told", link};
+	for (int i = 0; i < 2; i++) {
+		pid_t pid = fork();
+		if (pid == 0)
+			_exit(chdir(dir) == 0 ? resolved_child(given[i], beside, other) : 9);
+		int status = 0;
+		CHECK(waitpid(pid, &status, 0) == pid);
+		CHECK(WIFEXITED(status));
+		CHECK_INT(WEXITSTATUS(status), 0);
+	}
+	unlink(link);
+	for (int i = 0; i < 3; i++)
+		unlink(files[i]);
+	rmdir(dir);
+	rmdir(odir);
+	rmdir(ldir);
+}
+
 int main(void)
 {
 	log_init(LOG_TO_AUTO);
 	UNIT_RUN(test_paths);
 	UNIT_RUN(test_enforced);
+	UNIT_RUN(test_resolved);
 	return unit_summary();
 }
