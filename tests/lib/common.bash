@@ -221,9 +221,6 @@ summary_field() {
 		tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
-# at_least A B: the decimal number A is at least B.
-at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
-
 # Wait until backend NAME has recorded COUNT connections (default 1).
 wait_for_record() {
 	local name=$1 count=${2:-1}

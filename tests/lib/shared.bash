@@ -23,3 +23,6 @@ assert_hello_both_paths() {
 	assert_success
 	assert_output --partial "tls hello"
 }
+
+# at_least A B: the decimal number A is at least B.
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }

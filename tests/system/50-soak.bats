@@ -103,15 +103,15 @@ soak_round() {
 	# Renewals went on all along (one a second, or as fast as the hook
 	# runs on a loaded host: at least one every 1.5 s), and clients were
 	# served both pairs.
-	at_least_n "$renewed" "$(awk -v s="$(report seconds)" 'BEGIN { print int(s / 1.5) - 1 }')"
+	at_least "$renewed" "$(awk -v s="$(report seconds)" 'BEGIN { print int(s / 1.5) - 1 }')"
 	# A round of a few seconds may fall between two renewals.
 	if awk -v s="$(report seconds)" 'BEGIN { exit !(s >= 3) }'; then
 		assert_equal "$(report certs_seen)" 2
 	else
-		at_least_n "$(report certs_seen)" 1
+		at_least "$(report certs_seen)" 1
 	fi
 	# Each renewal counted was the hook's, and it installed the pair.
-	at_least_n "$(grep -c '^tlsmux-deploy-hook: installed ' "$HW/renew.log")" "$(renewals)"
+	at_least "$(grep -c '^tlsmux-deploy-hook: installed ' "$HW/renew.log")" "$(renewals)"
 	# Every instance ends; the socket stays up; PID 1 holds the
 	# descriptors it held before.
 	wait_until 120 no_instances
@@ -133,11 +133,6 @@ soak_round() {
 	assert_output ""
 	run ct_sh "journalctl --no-pager --after-cursor '$cursor' | grep ' tlsmux\[[0-9]*\]: ' | grep -vc ': conn client=.* exit=0\$'"
 	assert_output 0
-}
-
-# at_least_n A B: A >= B, or say so.
-at_least_n() {
-	[ "$1" -ge "$2" ] || { echo "expected at least $2, got $1" >&2; return 1; }
 }
 
 @test "soak under tlsmux.socket, renewed every second: every connection whole both ways, no instance left, no refusal" {

@@ -99,6 +99,25 @@ static int restricted_child(const char *told, const char *beside,
 	return 0;
 }
 
+/* Each of files[0..n) made, one byte in it. */
+static void write_files(const char *const *files, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = open(files[i], O_WRONLY | O_CREAT, 0644);
+		CHECK(fd >= 0 && write(fd, "x", 1) == 1);
+		close(fd);
+	}
+}
+
+/* The forked child pid ended with exit status 0: all its checks held. */
+static void check_child_passed(pid_t pid)
+{
+	int status = 0;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), 0);
+}
+
 static void test_enforced(void)
 {
 	if (landlock_abi() <= 0) {
@@ -113,18 +132,11 @@ static void test_enforced(void)
 	snprintf(beside, sizeof beside, "%s/renewed", dir);
 	snprintf(other, sizeof other, "%s/other", odir);
 	const char *files[] = {told, beside, other};
-	for (int i = 0; i < 3; i++) {
-		int fd = open(files[i], O_WRONLY | O_CREAT, 0644);
-		CHECK(fd >= 0 && write(fd, "x", 1) == 1);
-		close(fd);
-	}
+	write_files(files, 3);
 	pid_t pid = fork();
 	if (pid == 0)
 		_exit(restricted_child(told, beside, other, dir));
-	int status = 0;
-	CHECK(waitpid(pid, &status, 0) == pid);
-	CHECK(WIFEXITED(status));
-	CHECK_INT(WEXITSTATUS(status), 0);
+	check_child_passed(pid);
 	/* This process is not restricted. */
 	int fd = open(other, O_RDONLY);
 	CHECK(fd >= 0);
@@ -173,21 +185,14 @@ static void test_resolved(void)
 	snprintf(other, sizeof other, "%s/other", odir);
 	snprintf(link, sizeof link, "%s/cert.pem", ldir);
 	const char *files[] = {told, beside, other};
-	for (int i = 0; i < 3; i++) {
-		int fd = open(files[i], O_WRONLY | O_CREAT, 0644);
-		CHECK(fd >= 0 && write(fd, "x", 1) == 1);
-		close(fd);
-	}
+	write_files(files, 3);
 	CHECK(symlink(told, link) == 0);
 	const char *given[] = {"told", link};
 	for (int i = 0; i < 2; i++) {
 		pid_t pid = fork();
 		if (pid == 0)
 			_exit(chdir(dir) == 0 ? resolved_child(given[i], beside, other) : 9);
-		int status = 0;
-		CHECK(waitpid(pid, &status, 0) == pid);
-		CHECK(WIFEXITED(status));
-		CHECK_INT(WEXITSTATUS(status), 0);
+		check_child_passed(pid);
 	}
 	unlink(link);
 	for (int i = 0; i < 3; i++)
