@@ -26,7 +26,7 @@ bulk_rounds=${BENCH_BULK_ROUNDS:-3}
 message_rounds=${BENCH_MESSAGE_ROUNDS:-2}
 out=${BENCH_OUT:-$root/bench/results}
 idle_count=20
-all_contenders="tlsmux pump haproxy haproxy_mt stunnel sslh socat hitch direct"
+all_contenders="tlsmux pump tlsfloor haproxy haproxy_mt stunnel sslh socat hitch direct"
 contenders=${BENCH_ONLY:-$all_contenders}
 
 work=$(mktemp -d /tmp/tlsmux-bench.XXXXXX)
@@ -60,7 +60,7 @@ for tool in wrk curl redis-benchmark redis-server nginx haproxy stunnel4 sslh \
 	command -v "$tool" >/dev/null || die "$tool missing: run make bench (it installs the packages)"
 done
 
-make -s all
+make -s all build/bench/tlsfloor
 cc -O2 -Wall -Wextra -static -o "$work/pump" bench/pump.c
 cc -O2 -Wall -Wextra -o "$work/connrate" bench/connrate.c -lssl -lcrypto
 hz=$(getconf CLK_TCK)
@@ -164,6 +164,14 @@ setup_pump() {
 	modes[pump]="plain"
 	launcher pump:http "$work/pump" 127.0.0.1 "$nginx_port"
 	launcher pump:redis "$work/pump" 127.0.0.1 "$redis_port"
+}
+setup_tlsfloor() {
+	label[tlsfloor]="TLS floor (bench/tlsfloor.c)"
+	modes[tlsfloor]="tls"
+	launcher tlsfloor:http "$root/build/bench/tlsfloor" "$work/cert.pem" \
+		"$work/key.pem" 127.0.0.1 "$nginx_port"
+	launcher tlsfloor:redis "$root/build/bench/tlsfloor" "$work/cert.pem" \
+		"$work/key.pem" 127.0.0.1 "$redis_port"
 }
 setup_socat() {
 	label[socat]="socat"
@@ -482,6 +490,10 @@ case " $contenders " in *" tlsmux "*)
 esac
 case " $contenders " in *" pump "*)
 	measure_instructions pump http "$work/pump" 127.0.0.1 "$nginx_port"
+esac
+case " $contenders " in *" tlsfloor "*)
+	measure_instructions tlsfloor https "$root/build/bench/tlsfloor" \
+		"$work/cert.pem" "$work/key.pem" 127.0.0.1 "$nginx_port"
 esac
 case " $contenders " in *" socat "*)
 	measure_instructions socat http socat STDIO "TCP:127.0.0.1:$nginx_port"

@@ -7,7 +7,10 @@
 # the last client is served, the median, and how many failed within the
 # deadline.  Also what bounds the queue: the listen backlogs (ss) and
 # the kernel's net.core.somaxconn and tcp_max_syn_backlog, which are read,
-# never changed.
+# never changed.  Beside them the floor of the model (bench/tlsfloor.c):
+# one process per connection that only reads the certificate, does the
+# GnuTLS handshake and relays, under the same launcher; what no design
+# with a fresh GnuTLS process per connection can go below.
 #   bench/storm.sh            (needs haproxy, nginx, libssl-dev)
 # Also the most tlsmux processes alive at once during a storm (what
 # MaxConnections= in tlsmux.socket must allow, or systemd refuses the
@@ -31,7 +34,7 @@ bench_scratch
 chmod 755 "$work"	# nginx's worker reads the files as another user
 
 need haproxy nginx systemd-socket-activate openssl cc ss
-make -s all
+make -s all build/bench/tlsfloor
 cc -O2 -Wall -Wextra -o "$work/connrate" bench/connrate.c -lssl -lcrypto
 self_signed server
 cat "$work/server.pem" "$work/server.key" >"$work/combined.pem"
@@ -67,6 +70,12 @@ fi
 	</dev/null >/dev/null 2>"$work/tlsmux.log" &
 launcher=$!
 pids+=("$launcher")
+floor_port=$(free_port)
+"${launch[@]/$tlsmux_port/$floor_port}" --accept --inetd \
+	"$root/build/bench/tlsfloor" "$work/server.pem" "$work/server.key" \
+	127.0.0.1 "$nginx_port" </dev/null >/dev/null 2>"$work/floor.log" &
+floor_launcher=$!
+pids+=("$floor_launcher")
 haproxy_port=$(free_port)
 {
 	haproxy_seed_global "nbthread 1"
@@ -77,13 +86,15 @@ haproxy -db -f "$work/haproxy.cfg" </dev/null >"$work/haproxy.log" 2>&1 &
 pids+=($!)
 wait_listening "$tlsmux_port" tlsmux
 wait_listening "$haproxy_port" haproxy
+wait_listening "$floor_port" tlsfloor
 
 # The backlog of a listening socket is ss's Send-Q.
 backlog() { ss -Hltn "sport = :$1" | awk '{ print $3; exit }'; }
 # Until the launcher's per-connection processes are gone.
 settle() {
 	local until=$((SECONDS + 30))
-	while pgrep -P "$launcher" >/dev/null && [ "$SECONDS" -lt "$until" ]; do
+	while pgrep -P "$launcher,$floor_launcher" >/dev/null &&
+		[ "$SECONDS" -lt "$until" ]; do
 		sleep 0.1
 	done
 }
@@ -122,11 +133,10 @@ overflows() { awk '$1 == "TcpExt:" { if (!n) { for (i = 2; i <= NF; i++) if ($i 
 declare -A best peak dropped
 for ((round = 1; round <= rounds; round++)); do
 	for n in $sizes; do
-		for c in tlsmux haproxy; do
-			port=tlsmux_port
-			[ "$c" = haproxy ] && port=haproxy_port
+		for c in tlsmux floor haproxy; do
+			port=${c}_port
 			settle
-			[ "$c" = haproxy ] || peak_start
+			[ "$c" != tlsmux ] || peak_start
 			before=$(overflows)
 			line=$("$work/connrate" --tls --once -c "$n" -d "$deadline" \
 				127.0.0.1 "${!port}" /1k) || true
@@ -142,14 +152,15 @@ for ((round = 1; round <= rounds; round++)); do
 	done
 done
 
-echo "| clients | tlsmux: last served ms | median ms | failed | SYNs dropped, queue full | most tlsmux processes at once | HAProxy (1 thread): last served ms | median ms | failed | SYNs dropped | ratio of last |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+# ratio A B: A / B as "1.23×", or — when B is 0.
+ratio() { if [ "$2" -gt 0 ]; then printf '%.2f×' "$(echo "$1 / $2" | bc -l)"; else echo —; fi; }
+echo "| clients | tlsmux: last served ms | median ms | failed | SYNs dropped, queue full | most tlsmux processes at once | floor (tlsfloor): last served ms | failed | HAProxy (1 thread): last served ms | median ms | failed | SYNs dropped | tlsmux / HAProxy | floor / HAProxy | tlsmux / floor |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $sizes; do
 	read -r _ tf tl tm <<<"${best[tlsmux:$n]}"
+	read -r _ ff fl _ <<<"${best[floor:$n]}"
 	read -r _ hf hl hm <<<"${best[haproxy:$n]}"
-	ratio=—
-	[ "$hl" -gt 0 ] && ratio=$(printf '%.2f×' "$(echo "$tl / $hl" | bc -l)")
-	echo "| $n | $tl | $tm | $tf | ${dropped[tlsmux:$n]:-0} | ${peak[$n]:-—} | $hl | $hm | $hf | ${dropped[haproxy:$n]:-0} | $ratio |"
+	echo "| $n | $tl | $tm | $tf | ${dropped[tlsmux:$n]:-0} | ${peak[$n]:-—} | $fl | $ff | $hl | $hm | $hf | ${dropped[haproxy:$n]:-0} | $(ratio "$tl" "$hl") | $(ratio "$fl" "$hl") | $(ratio "$tl" "$fl") |"
 done
 echo
 echo "Listen backlogs (ss Send-Q): tlsmux's launcher $(backlog "$tlsmux_port"), HAProxy $(backlog "$haproxy_port"); net.core.somaxconn $(cat /proc/sys/net/core/somaxconn), net.ipv4.tcp_max_syn_backlog $(cat /proc/sys/net/ipv4/tcp_max_syn_backlog), tcp_syncookies $(cat /proc/sys/net/ipv4/tcp_syncookies). Best of $rounds storms each, deadline ${deadline} s; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end."
