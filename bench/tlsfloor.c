@@ -5,7 +5,9 @@
  * connection, as tlsmux does), runs the GnuTLS handshake with tlsmux's
  * default priority string, connects to an IPv4 backend and relays both
  * ways, each EOF becoming a close_notify or a shutdown(SHUT_WR) toward the
- * other side.  No detection, no second exec, no sandbox, no Landlock, no
+ * other side.  It skips GnuTLS's test that the key fits the certificate
+ * (a signature made and verified: 2.8 M instructions, 40% of the
+ * connection), as tlsmux does by comparing the public key instead.  No detection, no second exec, no sandbox, no Landlock, no
  * logging, no options: the least a one-process-per-connection terminator
  * built on GnuTLS must do.  Linked as tlsmux-tls is (GnuTLS and glibc
  * static, -static-pie).
@@ -53,8 +55,10 @@ int main(int argc, char **argv)
 
 	if (argc != 5)
 		return 64;
-	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
-	    gnutls_certificate_set_x509_key_file(cred, argv[1], argv[2],
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		return 70;
+	gnutls_certificate_set_flags(cred, GNUTLS_CERTIFICATE_SKIP_KEY_CERT_MATCH);
+	if (gnutls_certificate_set_x509_key_file(cred, argv[1], argv[2],
 						 GNUTLS_X509_FMT_PEM) < 0 ||
 	    gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL) < 0 ||
 	    gnutls_priority_set_direct(s, PRIORITY, NULL) < 0 ||
