@@ -138,10 +138,11 @@ tlsmux-tls: src/tlsmux-tls.o $(CORE_OBJ) $(TLS_OBJ) $(if $(TLS_FULLY_STATIC),src
 	    $(CORE_OBJ) $(TLS_OBJ) $(TLS_LIBS)
 
 # The TLS floor of the benchmark (bench/tlsfloor.c), linked as tlsmux-tls.
-build/bench/tlsfloor: bench/tlsfloor.c $(if $(TLS_FULLY_STATIC),src/p11kit_none.o)
+build/bench/tlsfloor: bench/tlsfloor.c src/policy.o \
+    $(if $(TLS_FULLY_STATIC),src/p11kit_none.o)
 	mkdir -p build/bench
-	$(CC) $(ALL_CFLAGS) $(GNUTLS_CFLAGS) $(ALL_LDFLAGS) $(TLS_LDFLAGS) -o $@ \
-	    $< $(TLS_LIBS)
+	$(CC) $(ALL_CPPFLAGS) -Isrc $(ALL_CFLAGS) $(GNUTLS_CFLAGS) $(ALL_LDFLAGS) \
+	    $(TLS_LDFLAGS) -o $@ $< src/policy.o $(TLS_LIBS)
 
 GNUTLS_OBJ = src/tls.o src/check.o src/certs.o src/clientcert.o src/ticket.o \
              src/tlsmux-tls.o

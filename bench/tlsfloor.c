@@ -7,13 +7,13 @@
  * ways, each EOF becoming a close_notify or a shutdown(SHUT_WR) toward the
  * other side.  It skips GnuTLS's test that the key fits the certificate
  * (a signature made and verified: 2.8 M instructions, 40% of the
- * connection), as tlsmux does by comparing the public key instead.  No detection, no second exec, no sandbox, no Landlock, no
- * logging, no options: the least a one-process-per-connection terminator
- * built on GnuTLS must do.  Linked as tlsmux-tls is (GnuTLS and glibc
+ * connection), as tlsmux does by comparing the public key instead.  No
+ * detection, no second exec, no sandbox, no Landlock, no logging, no
+ * options: the least a one-process-per-connection terminator built on
+ * GnuTLS must do.  Linked as tlsmux-tls is (GnuTLS and glibc
  * static, -static-pie).
  *   tlsfloor CERT KEY 127.0.0.1 PORT
  */
-#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
@@ -24,13 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The "secure" preset of src/policy.c with its TLS 1.2 floor. */
-#define PRIORITY "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
-	"-CIPHER-ALL:+AES-256-GCM:+CHACHA20-POLY1305:+AES-128-GCM:" \
-	"-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:" \
-	"-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-X448:" \
-	"+GROUP-SECP384R1:+GROUP-SECP521R1:" \
-	"%PARTIAL_RENEGOTIATION:%SERVER_PRECEDENCE"
+#include "policy.h"
 
 static int backend(const char *host, const char *port)
 {
@@ -50,18 +44,21 @@ int main(int argc, char **argv)
 {
 	gnutls_certificate_credentials_t cred;
 	gnutls_session_t s;
-	char buf[16384];
+	char buf[16384], priority[2048];
 	int up_eof = 0, down_eof = 0, fd, rc;
 
 	if (argc != 5)
 		return 64;
+	/* tlsmux's default: the "secure" preset, TLS 1.2 and later. */
+	if (policy_priority(NULL, POLICY_MIN_DEFAULT, priority, sizeof priority) < 0)
+		return 70;
 	if (gnutls_certificate_allocate_credentials(&cred) < 0)
 		return 70;
 	gnutls_certificate_set_flags(cred, GNUTLS_CERTIFICATE_SKIP_KEY_CERT_MATCH);
 	if (gnutls_certificate_set_x509_key_file(cred, argv[1], argv[2],
 						 GNUTLS_X509_FMT_PEM) < 0 ||
 	    gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_SIGNAL) < 0 ||
-	    gnutls_priority_set_direct(s, PRIORITY, NULL) < 0 ||
+	    gnutls_priority_set_direct(s, priority, NULL) < 0 ||
 	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) < 0)
 		return 70;
 	gnutls_transport_set_int2(s, 0, 1);
